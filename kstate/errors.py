@@ -1,0 +1,128 @@
+"""Diagnostics: the one type every phase reports problems with.
+
+A diagnostic has a stable ``code``, a ``severity`` and a source ``Span``;
+``render()`` prints it like a C compiler does (``FILE:LINE:COL:
+error[CODE]: message``, the source line, a caret).  Phases collect
+diagnostics instead of raising; ``SchemaError`` carries all of them out of
+``kstate.load`` at the end of the first phase that found errors.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Iterable
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A position in a source file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None = None
+    severity: str = ERROR
+    notes: tuple[str, ...] = ()
+
+    def render(self, sources: "SourceMap | None" = None) -> str:
+        where = f"{self.span}: " if self.span else "kstate: "
+        lines = [f"{where}{self.severity}[{self.code}]: {self.message}"]
+        text = sources.line(self.span) if (sources and self.span) else None
+        if text is not None:
+            lines.append(f"    {text.expandtabs(8)}")
+            caret_col = len(text[: max(0, self.span.column - 1)].expandtabs(8))
+            width = 1
+            if self.span.end_line == self.span.line and self.span.end_column:
+                width = max(1, self.span.end_column - self.span.column)
+            lines.append("    " + " " * caret_col + "^" + "~" * (width - 1))
+        for note in self.notes:
+            lines.append(f"    note: {note}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        out = {"code": self.code, "severity": self.severity, "message": self.message}
+        out.update(self.span.to_json() if self.span else
+                   {"file": None, "line": None, "column": None})
+        return out
+
+
+class SourceMap:
+    """The text of every source file read, for caret rendering."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, list[str]] = {}
+
+    def add(self, display: str, text: str) -> None:
+        self._texts[display] = text.splitlines()
+
+    def line(self, span: Span) -> str | None:
+        lines = self._texts.get(span.file)
+        if lines is None or not (1 <= span.line <= len(lines)):
+            return None
+        return lines[span.line - 1]
+
+
+class KstateError(Exception):
+    """Root of every error kstate raises on purpose."""
+
+    exit_code = 2
+
+
+class UsageError(KstateError):
+    """Bad arguments, unreadable files, bad git refs: exit code 2."""
+
+
+class SchemaError(KstateError):
+    """A schema set that does not compile; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], sources: SourceMap | None = None):
+        self.diagnostics = list(diagnostics)
+        self.sources = sources
+        errors = [d for d in self.diagnostics if d.severity == ERROR]
+        first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
+        summary = f"{len(errors)} error(s)"
+        if first is not None:
+            summary += f"; first: {first.span or 'kstate'}: {first.message}"
+        super().__init__(summary)
+
+    def render(self) -> str:
+        return "\n".join(d.render(self.sources) for d in self.diagnostics)
+
+
+@dataclass
+class Reporter:
+    """Collects the diagnostics of one phase."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, code: str, message: str, span: Span | None, *notes: str) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, ERROR, tuple(notes)))
+
+    def warning(self, code: str, message: str, span: Span | None, *notes: str) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, WARNING, tuple(notes)))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == ERROR for d in self.diagnostics)
+
+    def to_json(self) -> str:
+        return json.dumps([d.to_json() for d in self.diagnostics])
