@@ -586,6 +586,26 @@ class SchemaSet:
     origin: str = ""  # what the set was loaded from, as the user named it
     sources: "object | None" = None  # errors.SourceMap of the .kstate texts, when loaded from them
 
+    # --- the Python API the spec names (kstate.load(...).decode/.encode/.check) ---
+
+    def decode(self, data, lenient: bool = False):
+        """Decode a KSTATE stream into the decode document (cli.md's JSON shape)."""
+        from .codec import decode
+
+        return decode(self, data, lenient=lenient)
+
+    def encode(self, doc, byteorder: str = "little") -> bytes:
+        """Encode a decode document (cli.md's JSON shape) into a KSTATE stream."""
+        from .codec import encode
+
+        return encode(self, doc, byteorder=byteorder)
+
+    def check(self, other: "SchemaSet", direction: str = "update"):
+        """Check the update from this set (OLD) to ``other`` (NEW)."""
+        from .checker import check
+
+        return check(self, other, direction=direction)
+
     def state_by_id(self, state_id: int) -> State | None:
         return self._by_id().get(state_id)
 
