@@ -1,0 +1,161 @@
+"""Hypothesis strategies for kstate schemas, for kstate's tests and yours.
+
+``schema_texts()`` draws the text of a valid single-file schema: enums,
+flags, plain structs (with ``bits`` groups), and states with random fields,
+versions (``@since``/``@removed``), arrays (``[N]``, ``[count]``, ``[..]``),
+pointers, nested states and subsections.  Every drawn text compiles.
+
+Needs ``hypothesis`` (a test dependency, not a runtime one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+INT_NAMES = ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64")
+SCALARS = ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool", "folio",
+           "addr(vmemmap)", "addr(linear)")
+
+
+@dataclass
+class _Field:
+    name: str
+    type: str
+    since: int | None = None
+    removed: int | None = None
+    annotations: list[str] = field(default_factory=list)
+    fixed: str | None = None
+
+    def render(self) -> str:
+        anns = list(self.annotations)
+        if self.since is not None:
+            anns.append(f"@since({self.since})")
+        if self.removed is not None:
+            anns.append(f'@removed({self.removed}, "dropped in v{self.removed}")')
+        fixed = f" = {self.fixed}" if self.fixed is not None else ""
+        return f"    {self.name}: {self.type}{fixed}{''.join(' ' + a for a in anns)};"
+
+
+@st.composite
+def _enum(draw, name: str, kind: str) -> tuple[str, str]:
+    base = draw(st.sampled_from(("u8", "u16", "u32", "u64")))
+    n = draw(st.integers(1, 4))
+    if kind == "flags":
+        bits = draw(st.lists(st.integers(0, 7), min_size=n, max_size=n, unique=True))
+        values = [1 << b for b in bits]
+    else:
+        values = draw(st.lists(st.integers(0, 200), min_size=n, max_size=n, unique=True))
+    members = ", ".join(f"{name.upper()}_V{i} = {v}" for i, v in enumerate(values))
+    return base, f"{kind} {name} : {base} {{ {members} }}"
+
+
+@st.composite
+def _struct(draw, name: str, enums: list[str]) -> str:
+    lines = []
+    n = draw(st.integers(1, 3))
+    for i in range(n):
+        kind = draw(st.sampled_from(("scalar", "char", "array", "bits", "enum" if enums else "scalar")))
+        if kind == "scalar":
+            lines.append(f"    m{i}: {draw(st.sampled_from(INT_NAMES + ('bool',)))};")
+        elif kind == "char":
+            lines.append(f"    m{i}: char[{draw(st.integers(1, 6))}];")
+        elif kind == "array":
+            lines.append(f"    m{i}: {draw(st.sampled_from(INT_NAMES))}[{draw(st.integers(1, 3))}];")
+        elif kind == "enum":
+            lines.append(f"    m{i}: {draw(st.sampled_from(enums))};")
+        else:
+            base = draw(st.sampled_from(("u8", "u16", "u32", "u64")))
+            total = {"u8": 8, "u16": 16, "u32": 32, "u64": 64}[base]
+            widths = draw(st.lists(st.integers(1, max(1, total // 3)), min_size=1, max_size=3))
+            body = " ".join(f"b{i}_{j}: {w};" for j, w in enumerate(widths))
+            lines.append(f"    bits {base} {{ {body} }}")
+    return f"struct {name} {{\n" + "\n".join(lines) + "\n}"
+
+
+@st.composite
+def _state(draw, name: str, sid: int, types: list[str], nested: list[str],
+           subsection: str | None, prefix: str = "") -> str:
+    version = draw(st.integers(1, 4))
+    min_version = draw(st.integers(1, version))
+    fields: list[_Field] = []
+    n = draw(st.integers(0, 6))
+    for i in range(n):
+        kind = draw(st.sampled_from(("scalar", "scalar", "char", "bytes", "array", "pointer", "counted",
+                                     "named", "named", "nested")))
+        fname = f"{prefix}f{i}"
+        if kind == "scalar":
+            f = _Field(fname, draw(st.sampled_from(SCALARS)))
+        elif kind == "char":
+            f = _Field(fname, f"char[{draw(st.integers(1, 8))}]")
+        elif kind == "bytes":
+            f = _Field(fname, f"bytes[{draw(st.integers(1, 8))}]")
+        elif kind == "array":
+            f = _Field(fname, f"{draw(st.sampled_from(INT_NAMES))}[{draw(st.integers(1, 4))}]")
+        elif kind == "pointer":
+            f = _Field(fname, f"*{draw(st.sampled_from(INT_NAMES))}")
+        elif kind == "counted":
+            # the count comes first and is on the wire whenever the array is
+            count = _Field(f"{prefix}n{i}", draw(st.sampled_from(("u8", "u16", "u32"))),
+                           annotations=[f"@max({draw(st.integers(0, 8))})"])
+            elem = draw(st.sampled_from(INT_NAMES + tuple(types)))
+            f = _Field(fname, f"{elem}[{prefix}n{i}]")
+            if version > 1 and draw(st.booleans()):
+                count.since = f.since = draw(st.integers(2, version))
+            fields.append(count)
+            fields.append(f)
+            continue
+        elif kind == "named" and types:
+            f = _Field(fname, draw(st.sampled_from(types)))
+        elif kind == "nested" and nested:
+            f = _Field(fname, draw(st.sampled_from(nested)))
+        else:
+            f = _Field(fname, "u32", fixed=hex(draw(st.integers(0, 2**32 - 1))))
+        if version > 1 and draw(st.booleans()):
+            f.since = draw(st.integers(2, version))
+        low = max(2, (f.since or 0) + 1)
+        if low <= version and draw(st.integers(0, 3)) == 0:
+            f.removed = draw(st.integers(low, version))
+        fields.append(f)
+    if draw(st.integers(0, 4)) == 0:
+        fields.append(_Field(f"{prefix}tail", f"{draw(st.sampled_from(INT_NAMES))}[..]",
+                             annotations=[f"@max({draw(st.integers(0, 16))})"]))
+    props = [f"    id = {sid};", f"    version = {version};"]
+    if min_version != version or draw(st.booleans()):
+        props.append(f"    min_version = {min_version};")
+    body = props + [f.render() for f in fields]
+    if subsection:
+        body.append(f"    subsection {subsection};")
+    return f"state {name} {{\n" + "\n".join(body) + "\n}"
+
+
+@st.composite
+def schema_texts(draw, max_states: int = 3) -> str:
+    """The text of a valid single-file schema."""
+    items: list[str] = []
+    types: list[str] = []
+    enums: list[str] = []
+    for i in range(draw(st.integers(0, 2))):
+        kind = draw(st.sampled_from(("enum", "flags")))
+        _, text = draw(_enum(f"e{i}", kind))
+        items.append(text)
+        enums.append(f"e{i}")
+    types.extend(enums)
+    for i in range(draw(st.integers(0, 2))):
+        items.append(draw(_struct(f"s{i}", enums)))
+        types.append(f"s{i}")
+    n_states = draw(st.integers(1, max_states))
+    ids = draw(st.lists(st.integers(1, 1000), min_size=n_states + 2, max_size=n_states + 2, unique=True))
+    nested: list[str] = []
+    # an optional leaf state used as a nested field type, and one used as a subsection
+    if draw(st.booleans()):
+        items.append(draw(_state("leaf", ids[-1], types, [], None)))
+        nested.append("leaf")
+    sub = None
+    if draw(st.booleans()):
+        items.append(draw(_state("sub", ids[-2], types, [], None, prefix="x")))
+        sub = "sub"
+    for i in range(n_states):
+        items.append(draw(_state(f"st{i}", ids[i], types, nested, sub if i == 0 else None)))
+    return "\n\n".join(items) + "\n"
