@@ -32,13 +32,12 @@ class SourceFile:
 
 
 def display_path(path: Path) -> str:
+    """The path relative to the working directory: never absolute, so outputs
+    do not depend on where the checkout lives."""
     try:
-        rel = os.path.relpath(path, Path.cwd())
-    except ValueError:
+        return Path(os.path.relpath(path, Path.cwd())).as_posix()
+    except ValueError:  # another drive (Windows)
         return path.as_posix()
-    if rel.startswith(".."):
-        return path.as_posix()
-    return Path(rel).as_posix()
 
 
 def expand_paths(paths: list[str]) -> tuple[list[Path], list[Path]]:
