@@ -283,7 +283,14 @@ def _terminal_text(name: str) -> str:
     return friendly.get(name, name)
 
 
+_NAME_WORDS = {"ENUM", "FLAGS", "ID", "VERSION", "MIN_VERSION", "REASON", "IMPORT", "CONST", "STRUCT",
+               "STATE", "RETIRED", "BITS", "SUBSECTION"}
+
+
 def _expected(names) -> str:
+    names = set(names)
+    if "NAME" in names:  # the language's words are names too: say "a name" once
+        names -= _NAME_WORDS
     texts = sorted({_terminal_text(n) for n in names})
     if len(texts) > 6:
         texts = texts[:6] + ["..."]
@@ -297,6 +304,12 @@ def _syntax_diagnostic(err: UnexpectedInput, display: str, text: str) -> Diagnos
                           Span(display, err.line, err.column))
     if isinstance(err, UnexpectedToken):
         tok = err.token
+        try:  # LALR's merged states over-approximate; ask the parser what it truly accepts
+            accepted = err.interactive_parser.accepts()
+            if accepted:
+                err.expected = accepted
+        except Exception:  # noqa: BLE001 - the rough list is still a useful message
+            pass
         if tok.type == "$END":
             lines = text.splitlines() or [""]
             return Diagnostic("SYNTAX", f"unexpected end of file; expected {_expected(err.expected)}",
