@@ -77,8 +77,10 @@ def read_sources(paths: list[str]) -> tuple[list[SourceFile], SourceMap]:
             return None
         try:
             if real.stat().st_size > MAX_SCHEMA_BYTES:
-                report.error("FILE_TOO_LARGE",
-                             f"{display} is larger than {MAX_SCHEMA_BYTES} bytes", via)
+                message = f"{display} is larger than {MAX_SCHEMA_BYTES} bytes"
+                if via is None:
+                    raise UsageError(message)
+                report.error("FILE_TOO_LARGE", message, via)
                 return None
             raw = real.read_bytes()
         except OSError as err:

@@ -336,6 +336,9 @@ def parse(text: str, path: str, display: str) -> s.SyntaxFile:
         tree = _parse_with_comments(lark, text, on_comment)
     except UnexpectedInput as err:
         raise SchemaError([_syntax_diagnostic(err, display, text)]) from None
+    except _TooDeep as err:
+        raise SchemaError([Diagnostic("TOO_DEEP", err.message,
+                                      Span(display, err.tok.line, err.tok.column))]) from None
     builder = _Build(display)
     try:
         items = builder.transform(tree)
@@ -347,26 +350,79 @@ def parse(text: str, path: str, display: str) -> s.SyntaxFile:
     return s.SyntaxFile(path, display, items)
 
 
+# Expressions nest at most this deep (parentheses, brackets, unary operators)
+# and one statement holds at most MAX_STATEMENT_TOKENS tokens: larger input is
+# surely not a schema, and its syntax tree would exhaust Python's stack.
+MAX_NESTING = 100
+MAX_STATEMENT_TOKENS = 400
+
+
+class _TooDeep(Exception):
+    def __init__(self, tok: Token, message: str):
+        super().__init__(message)
+        self.tok = tok
+        self.message = message
+
+
+class _Hooks:
+    """Per-parse state for the lexer callbacks (the Lark instance is shared)."""
+
+    def __init__(self, on_comment):
+        self.on_comment = on_comment
+        self.depth = 0
+        self.unary_run = 0
+        self.statement = 0
+
+    def token(self, tok: Token) -> Token:
+        kind = tok.type
+        if kind in ("LPAR", "LSQB", "LBRACE"):
+            self.depth += 1
+        elif kind in ("RPAR", "RSQB", "RBRACE"):
+            self.depth -= 1
+        if kind in ("UNARY_OP", "SUM_OP"):
+            self.unary_run += 1
+        else:
+            self.unary_run = 0
+        if kind in ("SEMICOLON", "COMMA", "LBRACE", "RBRACE"):
+            self.statement = 0
+        else:
+            self.statement += 1
+        if self.depth > MAX_NESTING or self.unary_run > MAX_NESTING:
+            raise _TooDeep(tok, f"expression nests more than {MAX_NESTING} levels deep")
+        if self.statement > MAX_STATEMENT_TOKENS:
+            raise _TooDeep(tok, f"statement is longer than {MAX_STATEMENT_TOKENS} tokens")
+        return tok
+
+
+_HOOKS: list = [None]
+
+
 def _parse_with_comments(lark: Lark, text: str, on_comment):
     # lexer_callbacks are fixed when the parser is built; route through a
     # per-call hook so one cached Lark instance serves every file.
-    _COMMENT_HOOK[0] = on_comment
+    _HOOKS[0] = _Hooks(on_comment)
     try:
         return lark.parse(text)
     finally:
-        _COMMENT_HOOK[0] = None
-
-
-_COMMENT_HOOK: list = [None]
+        _HOOKS[0] = None
 
 
 def _comment_callback(tok: Token) -> Token:
-    hook = _COMMENT_HOOK[0]
-    return hook(tok) if hook else tok
+    hooks = _HOOKS[0]
+    return hooks.on_comment(tok) if hooks else tok
+
+
+def _token_callback(tok: Token) -> Token:
+    hooks = _HOOKS[0]
+    return hooks.token(tok) if hooks else tok
 
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
+    lark = Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    callbacks = {t.name: _token_callback for t in lark.terminals
+                 if t.name not in ("WS", "LINE_COMMENT", "BLOCK_COMMENT")}
+    callbacks["LINE_COMMENT"] = _comment_callback
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                lexer_callbacks={"LINE_COMMENT": _comment_callback})
+                lexer_callbacks=callbacks)

@@ -24,7 +24,7 @@ def expectations(path):
     files = sorted(path.glob("*.kstate")) if path.is_dir() else [path]
     out = set()
     for f in files:
-        for m in EXPECT.finditer(f.read_text()):
+        for m in EXPECT.finditer(f.read_text(errors="replace")):
             code, fname, line, col, sev = m.groups()
             target = (path / fname) if fname else f
             out.add((code, target.name, int(line), int(col), sev or "error"))
@@ -53,7 +53,7 @@ def test_every_error_code_has_a_fixture():
     codes = {e[0] for case in CASES for e in expectations(ERRORS / case)}
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", (FIXTURES.parent.parent / "docs" /
                                                         "language.md").read_text(), re.M))
-    missing = documented - codes - {"BAD_ENCODING", "FILE_TOO_LARGE", "IMPORT_DEPTH"}
+    missing = documented - codes - {"FILE_TOO_LARGE", "IMPORT_DEPTH"}  # tested below
     assert not missing, f"documented codes without a fixture: {sorted(missing)}"
 
 
@@ -72,3 +72,24 @@ def test_cli_reports_all_errors_of_a_run():
     assert res.returncode == 2
     codes = re.findall(r"error\[(\w+)\]", res.stderr)
     assert codes == ["BAD_SIZE", "UNKNOWN_NAME", "BAD_ID"]
+
+
+def test_import_depth_and_file_size_limits(tmp_path, monkeypatch):
+    from kstate import loader
+
+    for i in range(loader.MAX_IMPORT_DEPTH + 2):
+        (tmp_path / f"f{i}.kstate").write_text(f'import "f{i + 1}.kstate";\n')
+    (tmp_path / f"f{loader.MAX_IMPORT_DEPTH + 2}.kstate").write_text("const A = 1;\n")
+    with pytest.raises(SchemaError) as err:
+        kstate.load(tmp_path / "f0.kstate")
+    assert [d.code for d in err.value.diagnostics] == ["IMPORT_DEPTH"]
+    assert err.value.diagnostics[0].span.file.endswith(f"f{loader.MAX_IMPORT_DEPTH}.kstate")
+
+    monkeypatch.setattr(loader, "MAX_SCHEMA_BYTES", 30)
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "a.kstate").write_text('import "b.kstate";\n')
+    (tmp_path / "big" / "b.kstate").write_text("const A_LONG_NAME_TO_BE_BIG = 1;\n")
+    with pytest.raises(SchemaError) as err:
+        kstate.load(tmp_path / "big" / "a.kstate")
+    assert [(d.code, d.span.line, d.span.column) for d in err.value.diagnostics] == [
+        ("FILE_TOO_LARGE", 1, 8)]
