@@ -341,7 +341,7 @@ class BitsField:
         return py_identifier(self.name)
 
     @property
-    def max(self) -> int:
+    def max_value(self) -> int:
         return (1 << self.width) - 1
 
     def offset_for(self, byteorder: str, group_bits: int) -> int:
