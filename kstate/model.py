@@ -594,8 +594,9 @@ class SchemaSet:
 
         return decode(self, data, lenient=lenient)
 
-    def encode(self, doc, byteorder: str = "little") -> bytes:
-        """Encode a decode document (cli.md's JSON shape) into a KSTATE stream."""
+    def encode(self, doc, byteorder: str | None = None) -> bytes:
+        """Encode a decode document (cli.md's JSON shape) into a KSTATE stream, in
+        ``byteorder``, else the document's ``byteorder``, else little-endian."""
         from .codec import encode
 
         return encode(self, doc, byteorder=byteorder)

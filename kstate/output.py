@@ -64,22 +64,26 @@ def stale(outdir: Path, files: dict[str, str], langs: list[str]) -> list[tuple[s
         path = outdir / rel
         if not path.is_file():
             problems.append(("missing", rel))
-        elif path.read_bytes() != text.encode("utf-8"):
+        elif path.read_bytes() != _bytes(text):
             problems.append(("stale", rel))
     for rel in sorted(_owned(outdir, langs) - set(files)):
         problems.append(("extra", rel))
     return problems
 
 
-def write(outdir: Path, files: dict[str, str], langs: list[str]) -> list[str]:
-    """Write ``files`` under ``outdir``; return the paths changed or removed."""
+def _bytes(content: str | bytes) -> bytes:
+    return content if isinstance(content, bytes) else content.encode("utf-8")
+
+
+def write(outdir: Path, files: dict[str, str | bytes], langs: list[str]) -> list[str]:
+    """Write ``files`` (text or bytes) under ``outdir``; return the paths changed or removed."""
     changed = []
     temps: list[tuple[str, Path]] = []
     try:
         # first every new text goes into a temporary file beside its target ...
         for rel, text in files.items():
             path = outdir / rel
-            data = text.encode("utf-8")
+            data = _bytes(text)
             if path.is_file() and path.read_bytes() == data:
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -159,3 +159,153 @@ def schema_texts(draw, max_states: int = 3) -> str:
     for i in range(n_states):
         items.append(draw(_state(f"st{i}", ids[i], types, nested, sub if i == 0 else None)))
     return "\n\n".join(items) + "\n"
+
+
+# --- values: decode documents that encode cleanly ------------------------------
+
+from . import model as m  # noqa: E402
+
+MAX_ARRAY = 4  # elements drawn for [count] and [..] arrays (kept small for speed)
+
+_ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+
+
+def _count_limit(state: m.State | None, f: m.Field) -> int:
+    limit = MAX_ARRAY
+    if f.max is not None:
+        limit = min(limit, f.max)
+    if state is not None and isinstance(f.shape, m.Counted):
+        count = state.field(f.shape.count)
+        if isinstance(count, m.Field):
+            if count.max is not None:
+                limit = min(limit, count.max)
+            if count.range is not None:
+                limit = min(limit, count.range[1])
+            limit = min(limit, count.type.max)
+        else:
+            limit = min(limit, count.max_value)
+        for other in (state.field(n) for n in (count.counts if isinstance(count, m.Field) else ())):
+            if other is not None and other.max is not None:
+                limit = min(limit, other.max)
+    return max(0, limit)
+
+
+def value_of(vt: m.ValueType) -> st.SearchStrategy:
+    """Decoded-JSON values of one element of value type ``vt``."""
+    if isinstance(vt, m.IntType):
+        return st.integers(vt.min, vt.max)
+    if isinstance(vt, m.BoolType):
+        return st.booleans()
+    if isinstance(vt, m.CharType):
+        return st.text(_ASCII, max_size=vt.length)
+    if isinstance(vt, (m.AddrType, m.FolioType)):
+        return st.integers(0, 2**64 - 1)
+    if isinstance(vt, m.EnumType):
+        names = [v.name for v in vt.decl.values]
+        if vt.kind == "enum":
+            return st.sampled_from(names)
+        order = {v.name: v.value for v in vt.decl.values}
+        return st.sets(st.sampled_from(names)).map(lambda s: sorted(s, key=order.__getitem__))
+    if isinstance(vt, m.StructType):
+        return members_of(None, vt.decl.members)
+    if isinstance(vt, m.StateType):
+        return nested_of(vt.decl)
+    raise TypeError(f"no values for {vt!r}")
+
+
+def field_value(state: m.State | None, f: m.Field) -> st.SearchStrategy:
+    if isinstance(f.type, m.BytesType):
+        if isinstance(f.shape, m.Fixed):
+            return st.binary(min_size=f.shape.length, max_size=f.shape.length).map(bytes.hex)
+        return st.binary(max_size=_count_limit(state, f)).map(bytes.hex)
+    if f.fixed is not None:
+        base = f.type.decl if isinstance(f.type, m.EnumType) else None
+        if base is not None and base.kind == "enum" and base.name_of(f.fixed):
+            return st.just(base.name_of(f.fixed))
+        return st.just(bool(f.fixed) if isinstance(f.type, m.BoolType) else f.fixed)
+    if f.range is not None:
+        elem = st.integers(f.range[0], f.range[1])
+    else:
+        elem = value_of(f.type)
+    if f.shape is None:
+        return elem
+    if isinstance(f.shape, m.Fixed):
+        return st.lists(elem, min_size=f.shape.length, max_size=f.shape.length)
+    return st.lists(elem, max_size=_count_limit(state, f))
+
+
+def members_of(state: m.State | None, members) -> st.SearchStrategy:
+    """A ``fields`` object for ``members`` (count fields left out: the encoder derives them)."""
+    parts: dict[str, st.SearchStrategy] = {}
+    counts = {f.shape.count for f in members if not f.is_bits and isinstance(f.shape, m.Counted)}
+    for mb in members:
+        if mb.is_bits:
+            for b in mb.fields:
+                parts[b.name] = st.integers(0, b.max_value)
+        elif mb.name not in counts:
+            parts[mb.name] = field_value(state, mb)
+    return st.fixed_dictionaries(parts)
+
+
+@st.composite
+def nested_of(draw, state: m.State):
+    version = draw(st.sampled_from(list(state.versions)))
+    return {"state": state.name, "version": version,
+            "fields": draw(members_of(state, state.layouts[version]))}
+
+
+@st.composite
+def entries_of(draw, state: m.State, instance_id: int, version: int | None = None):
+    """One SECTION entry of ``state`` (at ``version`` or a drawn one) with its subsections."""
+    if version is None:
+        version = draw(st.sampled_from(list(state.versions)))
+    entry = {"state": state.name, "version": version, "instance_id": instance_id,
+             "fields": draw(members_of(state, state.layouts[version]))}
+    subs = []
+    for sub in state.subsections_for(version):
+        if sub.state is not None and draw(st.booleans()):
+            sv = draw(st.sampled_from(list(sub.state.versions)))
+            subs.append({"state": sub.name, "version": sv, "instance_id": instance_id,
+                         "fields": draw(members_of(sub.state, sub.state.layouts[sv]))})
+    if subs:
+        entry["subsections"] = subs
+    return entry
+
+
+@st.composite
+def documents(draw, schema_set: m.SchemaSet, max_entries: int = 4):
+    """A decode document (cli.md's JSON shape) that encodes without error."""
+    roots = [s for s in schema_set.states.values() if s.parent is None]
+    if not roots:
+        return {"entries": []}
+    picked = draw(st.lists(st.sampled_from(sorted(roots, key=lambda s: s.name)), max_size=max_entries))
+    return {"entries": [draw(entries_of(state, i + 1)) for i, state in enumerate(picked)]}
+
+
+def examples(strategy: st.SearchStrategy, count: int, seed: int) -> list:
+    """``count`` examples of ``strategy``, the same ones for the same seed.
+
+    Hypothesis starts from the simplest value (all zeros); that one is kept
+    only when nothing else comes out, so samples look like real data.
+    """
+    import random
+
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
+
+    drawn: list = []
+    budget = count * 3 + 8
+
+    @settings(max_examples=budget, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @hseed(seed)
+    @given(strategy)
+    def collect(x):
+        if len(drawn) < budget:
+            drawn.append(x)
+
+    collect()
+    pool = drawn[1:] or drawn
+    rnd = random.Random(seed)
+    return [pool[rnd.randrange(len(pool))] for _ in range(count)] if len(pool) < count \
+        else rnd.sample(pool, count)

@@ -24,7 +24,9 @@ def test_compile_writes_docs_and_snapshot_for_each_schema_file(tmp_path):
     assert res.returncode == 0, res.stderr
     out = tmp_path / "generated"
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "docs/kstate_test.md", "docs/memfd.md", "docs/pci.md", "kstate-snapshot.json"]
+        "docs/iommu/iommu.md", "docs/kstate_test.md", "docs/kvm/guest_memfd.md", "docs/kvm/vm.md",
+        "docs/memblock.md", "docs/memfd.md", "docs/pci.md", "docs/trace/ring_buffer.md",
+        "kstate-snapshot.json"]
     snap = json.loads((out / "kstate-snapshot.json").read_text())
     assert snap["format"] == "kstate-snapshot" and snap["format_version"] == 1
     memfd = next(s for s in snap["states"] if s["name"] == "memfd")

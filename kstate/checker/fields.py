@@ -1,0 +1,284 @@
+"""Field rules: layout_writer(v) against layout_reader(v), position by position.
+
+Names align the two layouts to *explain* a difference; wire types *decide*.
+Pairing happens once (``align``): fields with the same name are matched, an
+unmatched pair at the same position with the same wire type is a rename,
+everything else is dropped or added.  Matched fields are then compared
+aspect by aspect (type, shape, fixed value, bounds, enum values), each
+difference its own finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import model as m
+from .context import Model
+from .enums import compare_enum
+from .wire import Slot, describe_type, slots
+
+
+@dataclass
+class Alignment:
+    matched: list[tuple[Slot, Slot]]
+    moved: list[tuple[Slot, Slot]]
+    renamed: list[tuple[Slot, Slot]]
+    dropped: list[Slot]
+    added: list[Slot]
+
+
+def align(old: list[Slot], new: list[Slot]) -> Alignment:
+    by_new = {s.name: s for s in new}
+    by_old = {s.name: s for s in old}
+    matched = [(o, by_new[o.name]) for o in old if o.name in by_new]
+    moved_idx = _moved([n.position for _, n in matched])
+    moved = [matched[i] for i in moved_idx]
+    un_new = {n.position: n for n in new if n.name not in by_old}
+    renamed, dropped = [], []
+    for o in old:
+        if o.name in by_new:
+            continue
+        n = un_new.get(o.position)
+        if n is not None and n.wire == o.wire:
+            renamed.append((o, n))
+            del un_new[o.position]
+        else:
+            dropped.append(o)
+    added = sorted(un_new.values(), key=lambda s: s.position)
+    return Alignment(matched, moved, renamed, dropped, added)
+
+
+def _moved(seq: list[int]) -> list[int]:
+    """Indices of ``seq`` outside *every* longest increasing subsequence.
+
+    A rotation reports the one field that moved; a swap reports both.
+    """
+    n = len(seq)
+    if n < 2:
+        return []
+    end = [1] * n
+    for i in range(n):
+        for j in range(i):
+            if seq[j] < seq[i]:
+                end[i] = max(end[i], end[j] + 1)
+    start = [1] * n
+    for i in reversed(range(n)):
+        for j in range(i + 1, n):
+            if seq[j] > seq[i]:
+                start[i] = max(start[i], start[j] + 1)
+    best = max(end)
+    on_some = [end[i] + start[i] - 1 == best for i in range(n)]
+    count: dict[int, int] = {}
+    for i in range(n):
+        if on_some[i]:
+            count[end[i]] = count.get(end[i], 0) + 1
+    return [i for i in range(n) if not (on_some[i] and count[end[i]] == 1)]
+
+
+def compare_layout(model: Model, ws: m.State, rs: m.State, v: int) -> None:
+    """All field findings for state ``ws``/``rs`` at the writer's version ``v``."""
+    al = align(slots(ws.layouts[v]), slots(rs.layouts[v]))
+    W, R = model.W, model.R
+    partner = {o.name: n.name for o, n in al.matched + al.renamed}
+    for o, n in al.matched:
+        _compare_pair(model, rs, v, o, n, n.name, partner)
+    for o, n in al.moved:
+        model.emit("FIELD_REORDERED", state=rs, field_=n.name, version=v, span=n.span,
+                   writer_says=o.describe(), reader_says=n.describe(),
+                   message=f"field '{n.name}' of {rs.name} moved: {W} writes it at position "
+                           f"{o.position} of layout({v}), {R} reads it at position {n.position}",
+                   hint=f"put '{n.name}' back where {W} has it; the wire is positional, so {R} would "
+                        f"read another field's bytes into it")
+    for o, n in al.renamed:
+        model.emit("FIELD_RENAMED", state=rs, field_=n.name, version=v, span=n.span,
+                   writer_says=o.describe(), reader_says=n.describe(),
+                   message=f"field '{o.name}' of {rs.name} is called '{n.name}' in {R} (same position "
+                           f"{n.position}, same wire type {describe_type(n)})",
+                   hint="nothing to do if the rename is intended; the wire carries no names")
+        _compare_values(model, rs, v, o, n, n.name)
+    for o in al.dropped:
+        model.emit("FIELD_DROPPED", state=rs, field_=o.name, version=v, span=o.span, where="writer",
+                   writer_says=o.describe(), reader_says=None,
+                   message=f"field '{o.name}' ({describe_type(o)}) that {W} writes in {rs.name} "
+                           f"version {v} has no counterpart in {R}'s layout({v}): {R} would skip or "
+                           f"misread it",
+                   hint=f"keep '{o.name}' in {R} with @removed(N, \"why\") where N > {v}, or raise "
+                        f"{rs.name}'s min_version above {v} to refuse such streams loudly")
+    for n in al.added:
+        model.emit("FIELD_ADDED_UNVERSIONED", state=rs, field_=n.name, version=v, span=n.span,
+                   writer_says=None, reader_says=n.describe(),
+                   message=f"field '{n.name}' ({describe_type(n)}) is in {R}'s layout({v}) of "
+                           f"{rs.name} but {W} never writes it at version {v}: {R} would read bytes "
+                           f"{W} did not write",
+                   hint=f"mark '{n.name}' @since({max(rs.version, v + 1)}) and make {rs.name}'s version "
+                        f"at least {v + 1}")
+
+
+def _same_shape(fo: m.Field, fn: m.Field, partner: dict[str, str]) -> bool:
+    """Array shapes agree; a ``[count]`` array must use the count field's counterpart."""
+    if isinstance(fo.shape, m.Counted) and isinstance(fn.shape, m.Counted):
+        return partner.get(fo.shape.count) == fn.shape.count
+    return fo.shape == fn.shape
+
+
+def _compare_pair(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str,
+                  partner: dict[str, str]) -> None:
+    if o.is_bits or n.is_bits:
+        if o.wire != n.wire:
+            _type_changed(model, st, v, o, n, path)
+        return
+    fo, fn = o.member, n.member
+    struct_both = isinstance(fo.type, m.StructType) and isinstance(fn.type, m.StructType)
+    type_changed = False
+    if struct_both:
+        _struct_changed(model, st, v, path, fo.type.decl, fn.type.decl)
+    elif fo.type.wire != fn.type.wire:
+        type_changed = True
+    if (fo.shape is None) != (fn.shape is None):
+        type_changed = True
+    if type_changed:
+        _type_changed(model, st, v, o, n, path)
+    elif fo.shape is not None and not _same_shape(fo, fn, partner):
+        model.emit("ARRAY_SHAPE_CHANGED", state=st, field_=path, version=v, span=n.span,
+                   writer_says=o.describe(), reader_says=n.describe(),
+                   message=f"array '{path}' of {st.name} is {_shape(fo)} in {model.W} but "
+                           f"{_shape(fn)} in {model.R}",
+                   hint=f"restore the shape {_shape(fo)}; to change it, add a new field "
+                        f"@since(NEW version) and mark '{path}' @removed")
+    if fo.fixed != fn.fixed:
+        model.emit("FIXED_VALUE_CHANGED", state=st, field_=path, version=v, span=n.span,
+                   writer_says=o.describe(), reader_says=n.describe(),
+                   message=f"field '{path}' of {st.name} expects {_fixed(fo)} in {model.W} but "
+                           f"{_fixed(fn)} in {model.R}",
+                   hint=f"restore the fixed value {_fixed(fo)}; a stream from {model.W} carries it")
+    narrowed = None if fo.type.wire != fn.type.wire else _narrowed(fo, fn)
+    if narrowed:
+        model.emit("BOUNDS_NARROWED", state=st, field_=path, version=v, span=n.span,
+                   writer_says=_bounds(fo) or "no bounds", reader_says=_bounds(fn) or "no bounds",
+                   message=f"{narrowed} of field '{path}' of {st.name}: {model.W} accepts "
+                           f"{_bounds(fo) or 'any value of its type'}, {model.R} only {_bounds(fn)}; "
+                           f"values {model.W} may write would be rejected",
+                   hint=f"keep {model.R}'s bounds at least as wide as {_bounds(fo) or 'the type allows'}")
+    _compare_values(model, st, v, o, n, path)
+
+
+def _compare_values(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str) -> None:
+    """Enum values, also inside plain structs, for a matched or renamed pair."""
+    if o.is_bits or n.is_bits:
+        return
+    to, tn = o.member.type, n.member.type
+    if isinstance(to, m.EnumType) and isinstance(tn, m.EnumType) and to.kind == tn.kind:
+        compare_enum(model, st, path, v, to.decl, tn.decl)
+    elif isinstance(to, m.StructType) and isinstance(tn, m.StructType):
+        al = align(slots(to.decl.members), slots(tn.decl.members))
+        for so, sn in al.matched + al.renamed:
+            _compare_values(model, st, v, so, sn, f"{path}.{sn.name}")
+
+
+def _type_changed(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str) -> None:
+    model.emit("FIELD_TYPE_CHANGED", state=st, field_=path, version=v, span=n.span,
+               writer_says=o.describe(), reader_says=n.describe(),
+               message=f"field '{path}' of {st.name} is {describe_type(o)} in {model.W} but "
+                       f"{describe_type(n)} in {model.R}: the wire types differ",
+               hint=f"restore the type {describe_type(o)}; to change a type, add a new field "
+                    f"@since(NEW version) and mark '{path}' @removed")
+
+
+STRUCT_RULES = (("changed", "FIELD_TYPE_CHANGED", "changed its layout"),
+                ("moved", "FIELD_REORDERED", "reordered its members"),
+                ("renamed", "FIELD_RENAMED", "renamed members"))
+
+
+def _struct_changed(model: Model, st: m.State, v: int, path: str, so: m.Struct, sn: m.Struct) -> None:
+    """At most one finding per kind for a field whose plain struct changed; the path names
+    the (first) member concerned: FIELD_TYPE_CHANGED for a changed layout, FIELD_REORDERED for
+    members of the same types in another order, FIELD_RENAMED for renamed members."""
+    diffs = _struct_diffs(so.members, sn.members, path)
+    for kind, rule, what in STRUCT_RULES:
+        mine = [d for d in diffs if d[0] == kind]
+        if not mine:
+            continue
+        _, first_path, fo, fn, _ = mine[0]
+        span, where = (fn.span, "reader") if fn is not None else (fo.span, "writer")
+        details = "; ".join(d[4] for d in mine)
+        fix = ("nothing to do if the rename is intended" if kind == "renamed" else
+               f"restore struct {sn.name} as {model.W} has it, or give the changed layout a new "
+               f"struct name used by a new @since field")
+        model.emit(rule, state=st, field_=first_path, version=v, span=span, where=where,
+                   writer_says=f"struct {so.name}: " + ", ".join(x.describe() for x in slots(so.members)),
+                   reader_says=f"struct {sn.name}: " + ", ".join(x.describe() for x in slots(sn.members)),
+                   message=f"plain struct {sn.name} used by field '{path}' of {st.name} {what}: {details}",
+                   hint=fix)
+
+
+def _struct_diffs(om, nm, path: str) -> list[tuple]:
+    """(kind, path, old slot, new slot, text) for every difference between two structs."""
+    al = align(slots(om), slots(nm))
+    out: list[tuple] = []
+    for o, n in al.matched:
+        p = f"{path}.{n.name}"
+        fo, fn = o.member, n.member
+        if (not o.is_bits and not n.is_bits and isinstance(fo.type, m.StructType)
+                and isinstance(fn.type, m.StructType) and fo.wire[1:] == fn.wire[1:]):
+            out.extend(_struct_diffs(fo.type.decl.members, fn.type.decl.members, p))
+        elif o.wire != n.wire:
+            out.append(("changed", p, o, n, f"'{p}' is {describe_type(o)}, now {describe_type(n)}"))
+    for o, n in al.moved:
+        p = f"{path}.{n.name}"
+        out.append(("moved", p, o, n, f"'{p}' moved from position {o.position} to {n.position}"))
+    for o, n in al.renamed:
+        p = f"{path}.{n.name}"
+        out.append(("renamed", p, o, n, f"'{path}.{o.name}' is now called '{n.name}'"))
+    for o in al.dropped:
+        p = f"{path}.{o.name}"
+        out.append(("changed", p, o, None, f"'{p}' ({describe_type(o)}) was dropped"))
+    for n in al.added:
+        p = f"{path}.{n.name}"
+        out.append(("changed", p, None, n, f"'{p}' ({describe_type(n)}) was added"))
+    out.sort(key=lambda d: (d[3] or d[2]).position)
+    return out
+
+
+def _shape(f: m.Field) -> str:
+    return f.shape.suffix() if f.shape is not None else "a scalar"
+
+
+def _fixed(f: m.Field) -> str:
+    return "any value" if f.fixed is None else f"= {f.fixed:#x}"
+
+
+INF = float("inf")
+
+
+def _limits(f: m.Field) -> tuple[float, float, float]:
+    """(lowest value, highest value, largest count) the field accepts."""
+    lo, hi = -INF, INF
+    if isinstance(f.type, m.IntType):
+        lo, hi = f.type.min, f.type.max
+    if f.range is not None:
+        lo, hi = max(lo, f.range[0]), min(hi, f.range[1])
+    top = INF
+    if f.max is not None:
+        top = f.max
+    elif isinstance(f.type, m.IntType) and f.shape is None:
+        top = f.type.max
+    return lo, hi, top
+
+
+def _narrowed(fo: m.Field, fn: m.Field) -> str | None:
+    olo, ohi, otop = _limits(fo)
+    nlo, nhi, ntop = _limits(fn)
+    if ntop < otop:
+        return "@max lowered"
+    if nlo > olo or nhi < ohi:
+        return "@range narrowed"
+    return None
+
+
+def _bounds(f: m.Field) -> str | None:
+    parts = []
+    if f.max is not None:
+        parts.append(f"@max({f.max})")
+    if f.range is not None:
+        parts.append(f"@range({f.range[0]}, {f.range[1]})")
+    return " ".join(parts) or None

@@ -1,0 +1,148 @@
+"""Printing findings: text (compiler style), json (cli.md's shape), GitHub
+Actions workflow commands, and SARIF 2.1.0.
+
+Formatters only print: they receive findings already sorted, de-duplicated
+and marked waived, and never decide anything.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from ..errors import Diagnostic
+from .finding import Finding, Summary
+from .rules import RULES
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+def render(fmt: str, findings: list[Finding], old: str, new: str) -> str:
+    return {"text": text, "json": to_json, "github": github, "sarif": sarif}[fmt](findings, old, new)
+
+
+# --- text ----------------------------------------------------------------------
+
+
+def _label(f: Finding) -> str:
+    return f"waived {f.severity}" if f.waived else f.severity
+
+
+def text_one(f: Finding) -> str:
+    notes = []
+    if f.old_side is not None and f.new_side is not None:
+        pair = f"{f.old_side} -> {f.new_side}"
+        notes.append(f"{f.direction} {pair}" + (f", state {f.state}" if f.state else "")
+                     + (f" v{f.version}" if f.version is not None else ""))
+    if f.old is not None:
+        notes.append(f"old: {f.old}")
+    if f.new is not None:
+        notes.append(f"new: {f.new}")
+    if f.hint:
+        notes.append(f"hint: {f.hint}")
+    if f.waived:
+        notes.append(f"waived: {f.waiver_reason}")
+    if f.span is None:
+        head = f"{f.file or 'kstate'}: {_label(f)}[{f.rule}]: {f.message}"
+        return "\n".join([head] + [f"    note: {n}" for n in notes])
+    return Diagnostic(f.rule, f.message, f.span, _label(f), tuple(notes)).render(f.sources)
+
+
+def summary_line(findings: list[Finding], old: str, new: str) -> str:
+    s = Summary.of(findings)
+
+    def n(k: int, word: str) -> str:
+        return f"{k} {word}{'' if k == 1 else 's'}"
+
+    return (f"kstate check {old} -> {new}: {n(s.errors, 'error')}, {n(s.warnings, 'warning')}, "
+            f"{s.waived} waived")
+
+
+def text(findings: list[Finding], old: str, new: str) -> str:
+    blocks = [text_one(f) for f in findings]
+    return "\n\n".join(blocks + [summary_line(findings, old, new)]) + "\n"
+
+
+# --- json ----------------------------------------------------------------------
+
+
+def to_json(findings: list[Finding], old: str, new: str) -> str:
+    doc = {"old": old, "new": new, "findings": [f.to_json() for f in findings],
+           "summary": Summary.of(findings).to_json()}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- GitHub Actions --------------------------------------------------------------
+
+
+def _gh_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(s: str) -> str:
+    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: list[Finding], old: str, new: str) -> str:
+    lines = []
+    for f in findings:
+        cmd = "notice" if f.waived else f.severity
+        props = []
+        if f.file:
+            props.append(f"file={_gh_prop(f.file)}")
+        if f.line is not None:
+            props.append(f"line={f.line}")
+        if f.column is not None:
+            props.append(f"col={f.column}")
+        props.append(f"title={_gh_prop(f.rule + (' (waived)' if f.waived else ''))}")
+        msg = f.message + (f" (waived: {f.waiver_reason})" if f.waived else "")
+        lines.append(f"::{cmd} {','.join(props)}::{_gh_data(msg)}")
+    return "".join(line + "\n" for line in lines)
+
+
+# --- SARIF 2.1.0 -----------------------------------------------------------------
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def sarif(findings: list[Finding], old: str, new: str) -> str:
+    index = {r.name: i for i, r in enumerate(RULES)}
+    rules = [{
+        "id": r.name,
+        "name": "".join(w.capitalize() for w in r.name.split("_")),
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": f"{r.summary}. Fix: {r.fix}."},
+        "help": {"text": r.fix},
+        "defaultConfiguration": {"level": r.severity},
+        "properties": {"category": r.category},
+    } for r in RULES]
+    results = []
+    for f in findings:
+        result: dict = {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": f.severity,
+            "message": {"text": f.message + (f" Hint: {f.hint}" if f.hint else "")},
+        }
+        if f.file:
+            loc: dict = {"artifactLocation": {"uri": f.file}}
+            if f.line is not None:
+                loc["region"] = {"startLine": f.line, "startColumn": f.column or 1}
+            result["locations"] = [{"physicalLocation": loc}]
+        if f.waived:
+            result["suppressions"] = [{"kind": "external", "justification": f.waiver_reason or ""}]
+        result["properties"] = {k: v for k, v in f.to_json().items()
+                                if k in ("direction", "old_side", "new_side", "state", "state_id", "field",
+                                         "version", "old", "new", "hint")}
+        results.append(result)
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "kstate", "version": __version__,
+                                "rules": rules}},
+            "properties": {"old": old, "new": new},
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,34 @@
+"""Tabulate which live updates (row -> column, above the diagonal) and
+rollbacks (below it) between N kernels' schemas are safe.
+
+Each SIDE is what `kstate check` accepts: a .kstate file, a folder, a
+snapshot JSON or git:REF[:PATH]; give them oldest first.  A cell is OK or the
+number of error findings of that move.  Exit 0 when the table was made, even
+with unsafe cells (use `kstate check` to gate CI); 2 when a side cannot be
+loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import UsageError
+from ..matrix import FORMATS, build_matrix
+from ..sides import load_side
+
+NAME = "matrix"
+HELP = "table of safe updates and rollbacks between N kernels' schemas"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("sides", nargs="+", metavar="SIDE", help="schemas of each kernel, oldest first")
+    p.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
+
+
+def run(args) -> int:
+    if len(args.sides) < 2:
+        raise UsageError("matrix needs at least two sides")
+    sides = [(spec, load_side([spec])) for spec in args.sides]
+    grid = build_matrix(sides)
+    sys.stdout.write(FORMATS[args.format]([label for label, _ in sides], grid))
+    return 0

@@ -1,0 +1,77 @@
+"""Write random valid KSTATE streams of one state, as an old kernel would.
+
+Each stream holds one SECTION entry of STATE (at --version, default its
+current version) with randomly chosen subsections, drawn from the same
+hypothesis strategies kstate's own tests use (kstate.testing), so a
+downstream kernel can feed them to its restore code.  The same --seed gives
+the same streams.  Needs hypothesis (pip install 'kstate[test]').
+
+With --count 1 (the default) the stream goes to -o FILE or stdout; with a
+larger count -o names a folder that receives STATE-vV-K.bin files.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+from ..output import write
+from ..sides import load_side
+
+NAME = "sample"
+HELP = "random valid streams of a state, for testing restore code"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("schema", nargs="+", metavar="SCHEMA", help="schemas (files, folders, snapshot, git:REF)")
+    p.add_argument("--state", required=True, help="the state to sample")
+    p.add_argument("--version", type=int, help="version to write (default: the state's current version)")
+    p.add_argument("--count", type=int, default=1, help="number of streams (default: 1)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--byteorder", choices=("little", "big"), default="little")
+    p.add_argument("--json", action="store_true", help="write the decode JSON documents instead of bytes")
+    p.add_argument("-o", "--output", metavar="PATH", help="file (count 1) or folder (count > 1)")
+
+
+def run(args) -> int:
+    try:
+        from ..testing import entries_of, examples
+    except ImportError:  # hypothesis is a test dependency
+        raise UsageError("kstate sample needs hypothesis: pip install 'kstate[test]'") from None
+    schema_set = load_side(args.schema)
+    state = schema_set.states.get(args.state)
+    if state is None:
+        raise UsageError(f"no state named {args.state!r} in {schema_set.origin or 'the schemas'}; "
+                         f"states: {', '.join(sorted(schema_set.states))}")
+    if state.parent is not None:
+        raise UsageError(f"{args.state!r} is a subsection of {state.parent.name!r}; sample the parent")
+    version = state.version if args.version is None else args.version
+    if version not in state.layouts:
+        raise UsageError(f"--version {version}: {state.name} supports versions "
+                         f"{state.min_version} .. {state.version}")
+    if args.count < 1:
+        raise UsageError("--count must be at least 1")
+    if args.count > 1 and not args.output:
+        raise UsageError("--count above 1 needs -o FOLDER")
+    docs = [{"byteorder": args.byteorder, "entries": [entry]}
+            for entry in examples(entries_of(state, 1, version), args.count, args.seed)]
+    if args.json:
+        blobs = [(json.dumps(d, indent=2) + "\n").encode() for d in docs]
+    else:
+        blobs = [schema_set.encode(d, byteorder=args.byteorder) for d in docs]
+    suffix = "json" if args.json else "bin"
+    if args.count == 1 and not args.output:
+        sys.stdout.buffer.write(blobs[0])
+        return 0
+    if args.count == 1:
+        out = Path(args.output)
+        _write_bytes(out.parent, {out.name: blobs[0]})
+        return 0
+    _write_bytes(Path(args.output), {f"{state.name}-v{version}-{k}.{suffix}": b for k, b in enumerate(blobs)})
+    return 0
+
+
+def _write_bytes(folder: Path, files: dict[str, bytes]) -> None:
+    write(folder, files, [])

@@ -1,0 +1,33 @@
+"""The KSTATE stream codec (runtime).
+
+* ``decode(schema_set, data, lenient=False) -> dict``: the decode document
+  (cli.md's JSON shape, plain Python values) with every diagnostic;
+* ``encode(schema_set, doc, byteorder="little") -> bytes``: the stream back,
+  or ``EncodeError`` naming the JSON path;
+* ``from_generated(path)``: the same codecs from the generated Python package.
+
+``schema_set`` may be a ``SchemaSet`` (codecs are built in memory from its
+model) or a ``CodecSet`` (for instance from ``from_generated``).  Both go
+through one description (``describe.py``) and one runtime (``runtime.py``).
+"""
+
+from __future__ import annotations
+
+from .encoder import EncodeError
+from .runtime import CodecSet, codecs_for, from_generated
+
+__all__ = ["decode", "encode", "EncodeError", "CodecSet", "codecs_for", "from_generated"]
+
+
+def decode(schema_set, data, lenient: bool = False) -> dict:
+    """Decode a KSTATE stream; never raises on bad data (diagnostics say what is wrong)."""
+    from .decoder import decode_stream
+
+    return decode_stream(codecs_for(schema_set), data, lenient)
+
+
+def encode(schema_set, doc, byteorder: str | None = None) -> bytes:
+    """Encode a decode document into a stream (``byteorder`` None: the document's, else little)."""
+    from .encoder import encode_doc
+
+    return encode_doc(codecs_for(schema_set), doc, byteorder)

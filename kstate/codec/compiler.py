@@ -1,0 +1,408 @@
+"""Compile one state version's layout (from the codec description) into a
+fast payload decoder.
+
+For each (state, version, byte order) this writes the source of one Python
+function, ``decode(buf, off, end, path, ctx) -> (fields, off)``, and
+compiles it once.  Consecutive fixed-size fields are read with a single
+precompiled ``struct.Struct.unpack_from``; arrays of fixed-size elements are
+read with ``iter_unpack`` over a zero-copy ``memoryview`` slice.  The struct
+format strings come from the construct record definitions in
+``records.py`` (the same ones the encoder builds with), so both directions
+agree by construction.
+
+Every check the wire format asks for is in the generated code: bounds before
+every read, counts against ``@max`` and against the bytes left *before* the
+list is built, ``bool`` bytes, fixed values, ``@range``, unused ``bits``,
+unknown enum values and flags (warnings).  A failed check raises ``Fail``
+with the diagnostic; warnings go to ``ctx.warn``.  Paths in diagnostics are
+built only when something is wrong, so the hot path pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .records import INT_CODES
+from .values import Fail, char_value, flags_value
+
+HEADER_SIZE = 20
+INLINE_ARRAY_MAX = 16  # fixed arrays up to this length are unpacked inline
+
+
+def _padd(path: str, suffix: str) -> str:
+    return f"({path} + {suffix!r})"
+
+
+class _Fixed:
+    """The plan of a fixed-size value: struct codes, and how to build its value."""
+
+    def __init__(self, codes: list[str], size: int, build):
+        self.codes = codes  # one struct code per variable, without byte order
+        self.size = size
+        self.build = build  # (vars, off_expr, path_expr, checks: list[str]) -> expr
+
+    @property
+    def nvars(self) -> int:
+        return len(self.codes)
+
+
+class Compiler:
+    """Turns description layouts into decoder functions, caching them."""
+
+    def __init__(self, desc: dict, byteorder: str):
+        self.desc = desc
+        self.byteorder = byteorder
+        self.bo = "<" if byteorder == "little" else ">"
+        self.ns: dict = {"Fail": Fail, "_char": char_value, "_flags": flags_value}
+        self._names = 0
+        self.cache: dict = {}
+        self.sources: dict = {}
+
+    # --- helpers ---------------------------------------------------------------
+
+    def _const(self, prefix: str, value) -> str:
+        self._names += 1
+        name = f"_{prefix}{self._names}"
+        self.ns[name] = value
+        return name
+
+    def _unpacker(self, codes: list[str], iter_: bool = False) -> str:
+        s = struct.Struct(self.bo + "".join(codes))
+        return self._const("I" if iter_ else "S", s.iter_unpack if iter_ else s.unpack_from)
+
+    def size_of(self, typ: tuple) -> int | None:
+        kind = typ[0]
+        if kind == "state":
+            return None
+        return self.fixed_plan(typ).size
+
+    def member_size(self, mb: dict) -> int | None:
+        if "bits" in mb:
+            return INT_CODES[mb["bits"]][1]
+        es = self.size_of(mb["type"])
+        shape = mb.get("shape")
+        if es is None:
+            return None
+        if shape is None:
+            return es
+        if shape[0] == "fixed":
+            return es * shape[1]
+        return None
+
+    # --- fixed-size values -------------------------------------------------------
+
+    def fixed_plan(self, typ: tuple) -> _Fixed:
+        kind = typ[0]
+        if kind in ("int", "addr", "folio"):
+            code, size = INT_CODES[typ[1]] if kind == "int" else ("Q", 8)
+            return _Fixed([code], size, lambda v, o, p, c: v[0])
+        if kind == "bool":
+            def build(v, o, p, c):
+                c.append(f"if {v[0]} > 1: raise Fail('BAD_VALUE', {o}, {p}, "
+                         f"'expected a bool (0 or 1), found %d' % {v[0]})")
+                return f"({v[0]} == 1)"
+            return _Fixed(["B"], 1, build)
+        if kind == "char":
+            return _Fixed([f"{typ[1]}s"], typ[1], lambda v, o, p, c: f"_char({v[0]})")
+        if kind == "bytes":
+            return _Fixed(["1s"], 1, lambda v, o, p, c: f"{v[0]}.hex()")
+        if kind == "enum":
+            return self._enum_plan(typ[1])
+        if kind == "struct":
+            return self._struct_plan(typ[1])
+        raise ValueError(f"not a fixed-size type: {typ!r}")
+
+    def _enum_plan(self, name: str) -> _Fixed:
+        e = self.desc["enums"][name]
+        code, size = INT_CODES[e["base"]]
+        if e["kind"] == "flags":
+            known = 0
+            for _, val in e["values"]:
+                known |= val
+            names = sorted(((val, n) for n, val in e["values"]), key=lambda x: x[0])
+            table = self._const("F", tuple(names))
+            mask = self._const("M", known)
+            desc = ", ".join(n for n, _ in e["values"])
+
+            def build(v, o, p, c):
+                c.append(f"if {v[0]} & ~{mask}: ctx.warn('UNKNOWN_FLAGS', {o}, {p}, "
+                         f"'expected flags of {name} ({desc}), found unnamed bits %#x' % "
+                         f"({v[0]} & ~{mask}))")
+                return f"_flags({table}, {v[0]})"
+            return _Fixed([code], size, build)
+        table = self._const("E", {val: n for n, val in e["values"]})
+
+        def build(v, o, p, c):
+            c.append(f"if {v[0]} not in {table}: ctx.warn('UNKNOWN_ENUM', {o}, {p}, "
+                     f"'expected a value of enum {name}, found %d, which has no name' % {v[0]})")
+            return f"{table}.get({v[0]}, {v[0]})"
+        return _Fixed([code], size, build)
+
+    def _bits_parts(self, mb: dict):
+        """(code, size, [(name, shift, mask)], unused_mask) of a bits group."""
+        code, size = INT_CODES[mb["bits"]]
+        nbits = size * 8
+        parts, used = [], 0
+        for name, width, offset in mb["fields"]:
+            shift = offset if self.byteorder == "little" else nbits - offset - width
+            mask = (1 << width) - 1
+            parts.append((name, shift, mask))
+            used |= mask << shift
+        return code, size, parts, ((1 << nbits) - 1) & ~used
+
+    def _group_name(self, mb: dict) -> str:
+        return "{" + ", ".join(f[0] for f in mb["fields"]) + "}"
+
+    def _member_items(self, mb: dict, v: list[str], o: str, p: str, c: list[str]):
+        """Dict items (key, expr) of one fixed-size member read into vars ``v``."""
+        if "bits" in mb:
+            code, size, parts, unused = self._bits_parts(mb)
+            if unused:
+                c.append(f"if {v[0]} & {unused:#x}: raise Fail('BAD_VALUE', {o}, "
+                         f"{_padd(p, '.' + self._group_name(mb))}, 'expected the unused bits of the "
+                         f"bits group to be zero, found %#x' % ({v[0]} & {unused:#x}))")
+            items = []
+            for name, shift, mask in parts:
+                expr = f"({v[0]} >> {shift} & {mask:#x})" if shift else f"({v[0]} & {mask:#x})"
+                items.append((name, expr))
+            return items
+        fp = self.field_fixed_plan(mb)
+        fpath = _padd(p, "." + mb["name"])
+        expr = fp.build(v, o, fpath, c)
+        self._field_checks(mb, v, o, fpath, c)
+        return [(mb["name"], expr)]
+
+    def _field_checks(self, mb: dict, v: list[str], o: str, p: str, c: list[str]) -> None:
+        if mb.get("shape") is not None:
+            return
+        if "fixed" in mb:
+            c.append(f"if {v[0]} != {mb['fixed']}: raise Fail('BAD_VALUE', {o}, {p}, "
+                     f"'expected the fixed value {mb['fixed']:#x}, found %#x' % {v[0]})")
+        if "range" in mb:
+            lo, hi = mb["range"]
+            c.append(f"if not {lo} <= {v[0]} <= {hi}: raise Fail('BAD_VALUE', {o}, {p}, "
+                     f"'expected a value in @range({lo}, {hi}), found %d' % {v[0]})")
+
+    def member_vars(self, mb: dict) -> list[str]:
+        if "bits" in mb:
+            return [INT_CODES[mb["bits"]][0]]
+        return self.field_fixed_plan(mb).codes
+
+    def field_fixed_plan(self, mb: dict) -> _Fixed:
+        """A field with no shape, or a short fixed array, or bytes[N], as one plan."""
+        typ, shape = mb["type"], mb.get("shape")
+        if shape is None:
+            return self.fixed_plan(typ)
+        n = shape[1]
+        if typ[0] == "bytes":
+            return _Fixed([f"{n}s"], n, lambda v, o, p, c: f"{v[0]}.hex()")
+        ep = self.fixed_plan(typ)
+        if n > INLINE_ARRAY_MAX:  # a long array inside a struct: one helper function
+            helper = self._array_helper(ep, n)
+            return _Fixed([f"{n * ep.size}s"], n * ep.size,
+                          lambda v, o, p, c: f"{helper}({v[0]}, {o}, {p}, ctx)")
+
+        def build(v, o, p, c):
+            parts = []
+            k = ep.nvars
+            for i in range(n):
+                parts.append(ep.build(v[i * k:(i + 1) * k], f"({o} + {i * ep.size})",
+                                      _padd(p, f"[{i}]"), c))
+            return "[" + ", ".join(parts) + "]"
+        return _Fixed(ep.codes * n, ep.size * n, build)
+
+    def _array_helper(self, ep: _Fixed, n: int) -> str:
+        """A compiled function decoding ``n`` elements of plan ``ep`` from raw bytes."""
+        self._names += 1
+        name = f"_array{self._names}"
+        vs = [f"h_{j}" for j in range(ep.nvars)]
+        checks: list[str] = []
+        expr = ep.build(vs, f"(o + i * {ep.size})", "(p + '[' + str(i) + ']')", checks)
+        it = self._unpacker(ep.codes, iter_=True)
+        L = [f"def {name}(raw, o, p, ctx):", "    lst = []",
+             f"    for i, ({', '.join(vs)},) in enumerate({it}(raw)):"]
+        L += ["        " + c for c in checks]
+        L += [f"        lst.append({expr})", "    return lst"]
+        src = "\n".join(L) + "\n"
+        exec(compile(src, f"<kstate codec {name}>", "exec"), self.ns)
+        return name
+
+    def _struct_plan(self, name: str) -> _Fixed:
+        members = self.desc["structs"][name]
+        codes: list[str] = []
+        size = 0
+        spans = []
+        for mb in members:
+            mcodes = self.member_vars(mb)
+            spans.append((mb, len(codes), len(mcodes), size))
+            codes += mcodes
+            size += self.member_size(mb)
+
+        def build(v, o, p, c):
+            items = []
+            for mb, start, count, rel in spans:
+                items += self._member_items(mb, v[start:start + count], f"({o} + {rel})", p, c)
+            return "{" + ", ".join(f"{k!r}: {e}" for k, e in items) + "}"
+        return _Fixed(codes, size, build)
+
+    def is_inline(self, mb: dict) -> bool:
+        if "bits" in mb:
+            return True
+        shape = mb.get("shape")
+        if mb["type"][0] == "state":
+            return False
+        if shape is None:
+            return True
+        if shape[0] == "fixed":
+            return mb["type"][0] == "bytes" or shape[1] <= INLINE_ARRAY_MAX
+        return False
+
+    # --- a whole layout ----------------------------------------------------------
+
+    def payload_decoder(self, state: str, version: int):
+        key = (state, version)
+        fn = self.cache.get(key)
+        if fn is None:
+            src, name = self._source(state, version)
+            self.sources[key] = src
+            exec(compile(src, f"<kstate codec {state} v{version} {self.byteorder}>", "exec"), self.ns)
+            fn = self.cache[key] = self.ns[name]
+        return fn
+
+    def _source(self, state: str, version: int) -> tuple[str, str]:
+        layout = self.desc["states"][state]["layouts"][version]
+        fname = f"decode_{state}_v{version}"
+        L = [f"def {fname}(buf, off, end, path, ctx):", "    f = {}"]
+        counts = {}  # count field name -> (var, off var, path suffix)
+        for mb in layout:
+            for name in self._count_names(mb, layout):
+                counts[name] = None
+        i = 0
+        k = 0
+        while i < len(layout):
+            if self.is_inline(layout[i]):
+                j = i
+                while j < len(layout) and self.is_inline(layout[j]):
+                    j += 1
+                self._run(L, layout[i:j], counts, k)
+                k += 1
+                i = j
+            else:
+                self._variable(L, layout[i], counts, k)
+                k += 1
+                i += 1
+        L.append("    return f, off")
+        return "\n".join(L) + "\n", fname
+
+    def _count_names(self, mb: dict, layout) -> list[str]:
+        shape = mb.get("shape")
+        return [shape[1]] if shape and shape[0] == "count" else []
+
+    def _run(self, L: list[str], run: list[dict], counts: dict, k: int) -> None:
+        codes: list[str] = []
+        spans = []
+        size = 0
+        for mb in run:
+            mcodes = self.member_vars(mb)
+            spans.append((mb, len(codes), len(mcodes), size))
+            codes += mcodes
+            size += self.member_size(mb)
+        layout_info = []
+        for mb, _, _, rel in spans:
+            nm = self._group_name(mb) if "bits" in mb else mb["name"]
+            layout_info.append((nm, rel, self.member_size(mb)))
+        info = self._const("R", tuple(layout_info))
+        L.append(f"    if end - off < {size}: raise Fail.truncated(off, end, path, {info})")
+        vs = [f"a{k}_{n}" for n in range(len(codes))]
+        L.append(f"    {', '.join(vs)}, = {self._unpacker(codes)}(buf, off)")
+        checks: list[str] = []
+        items = []
+        for mb, start, count, rel in spans:
+            v = vs[start:start + count]
+            o = f"(off + {rel})"
+            its = self._member_items(mb, v, o, "path", checks)
+            items += its
+            names = [f[0] for f in mb["fields"]] if "bits" in mb else [mb["name"]]
+            for nm, (key, expr) in zip(names, its):
+                if nm in counts:
+                    cv, co = f"cnt_{nm}", f"cnto_{nm}"
+                    counts[nm] = (cv, co)
+                    L.append(f"    {cv} = {expr}")
+                    L.append(f"    {co} = {o}")
+                    cmax = None if "bits" in mb else mb.get("max")
+                    cpath = _padd("path", "." + nm)
+                    checks.append(f"if {cv} < 0: raise Fail('COUNT_OUT_OF_RANGE', {o}, {cpath}, "
+                                  f"'expected a count >= 0, found %d' % {cv})")
+                    if cmax is not None:
+                        checks.append(f"if {cv} > {cmax}: raise Fail('COUNT_OUT_OF_RANGE', {o}, {cpath}, "
+                                      f"'expected a count <= @max({cmax}), found %d' % {cv})")
+        for c in checks:
+            L.append("    " + c)
+        for key, expr in items:
+            L.append(f"    f[{key!r}] = {expr}")
+        L.append(f"    off += {size}")
+
+    def _variable(self, L: list[str], mb: dict, counts: dict, k: int) -> None:
+        typ, shape, name = mb["type"], mb.get("shape"), mb["name"]
+        fpath = _padd("path", "." + name)
+        if shape is None:  # a nested state
+            L.append(f"    f[{name!r}], off = ctx.nested({typ[1]!r}, buf, off, end, {fpath})")
+            return
+        amax = mb.get("max")
+        es = self.size_of(typ)
+        if shape[0] == "count":
+            cv, co = counts[shape[1]]
+            cpath = _padd("path", "." + shape[1])
+            L.append(f"    n = {cv}")
+            if amax is not None:
+                L.append(f"    if n > {amax}: raise Fail('COUNT_OUT_OF_RANGE', {co}, {cpath}, "
+                         f"'expected a count <= @max({amax}) of {name}, found %d' % n)")
+            need = es if es is not None else HEADER_SIZE
+            what = f"{need} bytes" + (" (an entry header)" if es is None else "")
+            L.append(f"    if n * {need} > end - off: raise Fail('COUNT_OUT_OF_RANGE', {co}, {cpath}, "
+                     f"'expected a count of {name} that fits the %d bytes left (each element "
+                     f"needs at least {what}), found %d' % (end - off, n))")
+        elif shape[0] == "rest":
+            L.append(f"    n = (end - off) // {es}")
+            if amax is not None:
+                L.append(f"    if n > {amax}: raise Fail('COUNT_OUT_OF_RANGE', off, {fpath}, "
+                         f"'expected at most @max({amax}) elements, found %d' % n)")
+        else:
+            n = shape[1]
+            L.append(f"    n = {n}")
+            if es is not None:
+                L.append(f"    if end - off < {n * es}: raise Fail.truncated(off, end, path, "
+                         f"{self._const('R', ((name, 0, n * es),))})")
+        if es is None:  # array of nested states
+            L.append("    lst = []")
+            L.append("    for i in range(n):")
+            L.append(f"        v, off = ctx.nested({typ[1]!r}, buf, off, end, "
+                     f"{fpath} + '[' + str(i) + ']')")
+            L.append("        lst.append(v)")
+            L.append(f"    f[{name!r}] = lst")
+            return
+        if typ[0] == "bytes":
+            L.append(f"    f[{name!r}] = buf[off:off + n].hex()")
+            L.append("    off += n")
+            return
+        ep = self.fixed_plan(typ)
+        vs = [f"e{k}_{j}" for j in range(ep.nvars)]
+        checks: list[str] = []
+        o = f"(off + i * {ep.size})"
+        p = f"({fpath} + '[' + str(i) + ']')"
+        expr = ep.build(vs, o, p, checks)
+        it = self._unpacker(ep.codes, iter_=True)
+        target = "(" + ", ".join(vs) + ",)"
+        src = f"{it}(buf[off:off + n * {ep.size}])"
+        if checks:
+            L.append("    lst = []")
+            L.append(f"    for i, {target} in enumerate({src}):")
+            for c in checks:
+                L.append("        " + c)
+            L.append(f"        lst.append({expr})")
+            L.append(f"    f[{name!r}] = lst")
+        elif expr == vs[0] and len(vs) == 1:
+            L.append(f"    f[{name!r}] = [{vs[0]} for {target} in {src}]")
+        else:
+            L.append(f"    f[{name!r}] = [{expr} for {target} in {src}]")
+        L.append(f"    off += n * {ep.size}")

@@ -1,0 +1,304 @@
+"""The stream decoder: framing, entries, subsections, nested states and
+every diagnostic of wire-format.md.
+
+``decode_stream(codecs, data, lenient)`` never raises on bad data.  It walks
+the stream header by header; each entry's payload goes to the compiled
+payload decoder of its (state, version, byte order).  A payload decoder
+raises ``Fail`` for an error; the entry is then kept as ``raw`` and, in strict
+mode, decoding stops there (the document holds the entries decoded before,
+and the failing entry as raw); in lenient mode it goes on from the entry's
+``size`` wherever the framing allows.
+"""
+
+from __future__ import annotations
+
+from .records import HEADER_SIZE, MAGIC_BE, MAGIC_LE, SECTION, SUBSECTION, header_struct
+from .values import Fail
+
+SEVERITY = {
+    "UNKNOWN_ENUM": "warning", "UNKNOWN_FLAGS": "warning", "RETIRED_STATE": "warning",
+    "TRAILING_DATA": "info",
+}
+SECTION_NAMES = {SECTION: "section", SUBSECTION: "subsection"}
+
+
+class _Ctx:
+    """Per-decode state handed to the payload decoders."""
+
+    __slots__ = ("codecs", "byteorder", "lenient", "diags", "section_type", "hdr")
+
+    def __init__(self, codecs, byteorder: str, lenient: bool):
+        self.codecs = codecs
+        self.byteorder = byteorder
+        self.lenient = lenient
+        self.diags: list = []
+        self.section_type = SECTION
+        self.hdr = header_struct(byteorder).unpack_from
+
+    def diag(self, code: str, offset: int, path: str, message: str) -> None:
+        self.diags.append({"code": code, "severity": SEVERITY.get(code, "error"),
+                           "offset": offset, "path": path, "message": message})
+
+    def warn(self, code: str, offset: int, path: str, message: str) -> None:
+        self.diag(code, offset, path, message)
+
+    def nested(self, state: str, buf, off: int, end: int, path: str):
+        """Decode a nested state at ``off``: its full header, then its payload."""
+        codecs = self.codecs
+        sdesc = codecs.states[state]
+        if end - off < HEADER_SIZE:
+            raise Fail("TRUNCATED", off, path, f"expected a {HEADER_SIZE}-byte nested entry header, "
+                       f"found {max(0, end - off)} byte(s) left in the entry")
+        stype, sid, version, inst, size = self.hdr(buf, off)
+        payload = off + HEADER_SIZE
+        if size < 0:
+            raise Fail("BAD_SIZE", off + 16, path, f"expected a nested entry size >= 0, found {size}")
+        if size > end - payload:
+            raise Fail("TRUNCATED", off + 16, path, f"expected the nested entry's {size} byte(s) "
+                       f"to fit in its entry, found {end - payload} left")
+        pend = payload + size
+        value = {"state": state, "state_id": sid, "version": version, "offset": off, "size": size}
+        try:
+            if sid != sdesc["id"]:
+                raise Fail("BAD_NESTED_STATE", off + 4, path, f"expected nested state '{state}' "
+                           f"(id {sdesc['id']}), found state_id {sid}")
+            if stype != self.section_type:
+                raise Fail("BAD_NESTED_STATE", off, path, f"expected the enclosing entry's section_type "
+                           f"{self.section_type}, found {stype}")
+            if inst != 0:
+                raise Fail("BAD_NESTED_STATE", off + 12, path, f"expected instance_id 0 in a nested "
+                           f"state, found {inst}")
+            _check_version(state, sdesc, version, off + 8, path)
+            fn = self.codecs.payload_decoder(state, version, self.byteorder)
+            try:
+                fields, pos = fn(buf, payload, pend, path, self)
+            except Fail as err:
+                if err.code == "TRUNCATED":
+                    raise Fail("BAD_NESTED_STATE", err.offset, err.path,
+                               f"expected a nested size that holds its layout, found size {size}: "
+                               f"{err.message}") from None
+                raise
+            if pos != pend:
+                raise Fail("BAD_NESTED_STATE", pos, path, f"expected nested size {pos - payload} "
+                           f"(what its layout consumed), found {size}")
+        except Fail as err:
+            if not self.lenient:
+                raise
+            self.diag(err.code, err.offset, err.path, err.message)
+            value["raw"] = buf[payload:pend].hex()
+            return value, pend
+        value["fields"] = fields
+        return value, pend
+
+
+def _check_version(name: str, sdesc: dict, version: int, offset: int, path: str) -> None:
+    if version > sdesc["version"]:
+        raise Fail("VERSION_TOO_NEW", offset, path, f"expected version_id <= {sdesc['version']} "
+                   f"(this schema's version of '{name}'), found {version}")
+    if version < sdesc["min_version"]:
+        raise Fail("VERSION_TOO_OLD", offset, path, f"expected version_id >= {sdesc['min_version']} "
+                   f"(min_version of '{name}'), found {version}")
+
+
+def _as_buffer(data) -> memoryview:
+    mv = data if isinstance(data, memoryview) else memoryview(data)
+    if mv.ndim != 1 or mv.itemsize != 1 or mv.format not in ("B", "b", "c"):
+        mv = mv.cast("B")
+    elif mv.format != "B":
+        mv = mv.cast("B")
+    return mv
+
+
+def decode_stream(codecs, data, lenient: bool = False) -> dict:
+    buf = _as_buffer(data)
+    n = len(buf)
+    doc: dict = {"byteorder": None, "size": n, "entries": [], "diagnostics": []}
+    diags = doc["diagnostics"]
+    head = bytes(buf[:4])
+    if head == MAGIC_LE:
+        byteorder = "little"
+    elif head == MAGIC_BE:
+        byteorder = "big"
+    else:
+        found = head.hex() if head else "nothing"
+        diags.append({"code": "BAD_MAGIC", "severity": "error", "offset": 0, "path": "",
+                      "message": f"expected the magic 0x3B37778C (8c77373b or 3b37778c), found {found}"
+                                 + ("" if len(head) == 4 else f" ({n} byte(s))")})
+        return doc
+    doc["byteorder"] = byteorder
+    ctx = _Ctx(codecs, byteorder, lenient)
+    ctx.diags = diags
+    hdr = ctx.hdr
+    states, by_id, retired_by_id = codecs.states, codecs.by_id, codecs.retired_by_id
+    decoder_of = codecs.compiler(byteorder).payload_decoder
+    entries = doc["entries"]
+    seen: set = set()
+    fast: dict = {}  # (state_id, version) -> (payload decoder, state name)
+    parent = None  # (entry dict, state name | None, version, instance, last subsection index)
+    off = 4
+    while True:
+        left = n - off
+        if left == 0:
+            diags.append({"code": "MISSING_EOF", "severity": "error", "offset": off, "path": "",
+                          "message": f"expected an EOF marker (i32 -1) after the last entry, found "
+                                     f"the end of the stream at offset {off}"})
+            break
+        if left < 4:
+            diags.append({"code": "TRUNCATED", "severity": "error", "offset": off, "path": "",
+                          "message": f"expected an entry header or EOF marker, found {left} byte(s)"})
+            break
+        if left >= HEADER_SIZE:  # the fast path: a SECTION of a known state and version
+            stype, sid, version, inst, size = hdr(buf, off)
+            if stype == SECTION:
+                hit = fast.get((sid, version))
+                pend = off + HEADER_SIZE + size
+                if hit is not None and size >= 0 and pend <= n and (sid, inst) not in seen:
+                    fn, name = hit
+                    path = f"{name}[instance {inst}]"
+                    mark = len(diags)
+                    ctx.section_type = SECTION
+                    try:
+                        fields, pos = fn(buf, off + HEADER_SIZE, pend, path, ctx)
+                    except (Fail, RecursionError):
+                        pos = -1
+                    if pos == pend:
+                        seen.add((sid, inst))
+                        entry = {"section": "section", "state": name, "state_id": sid, "version": version,
+                                 "instance_id": inst, "offset": off, "size": size, "fields": fields,
+                                 "subsections": []}
+                        entries.append(entry)
+                        parent = (entry, name, version, inst, -1, path)
+                        off = pend
+                        continue
+                    del diags[mark:]  # the slow path below reports it properly
+            first = stype
+        else:
+            first = int.from_bytes(buf[off:off + 4], byteorder, signed=True)
+        if first == -1:
+            off += 4
+            if off < n:
+                diags.append({"code": "TRAILING_DATA", "severity": "info", "offset": off, "path": "",
+                              "message": f"expected the stream to end after the EOF marker, found "
+                                         f"{n - off} more byte(s)"})
+            break
+        if left < HEADER_SIZE:
+            diags.append({"code": "TRUNCATED", "severity": "error", "offset": off, "path": "",
+                          "message": f"expected a {HEADER_SIZE}-byte entry header, found {left} byte(s)"})
+            break
+        stype, sid, version, inst, size = hdr(buf, off)
+        payload = off + HEADER_SIZE
+        is_sub = stype == SUBSECTION
+        name = by_id.get(sid)
+        rname = None if name else retired_by_id.get(sid)
+        entry = {"section": SECTION_NAMES.get(stype, stype), "state": name or rname, "state_id": sid,
+                 "version": version, "instance_id": inst, "offset": off, "size": size}
+        if is_sub and parent is not None:
+            ppath = parent[5]
+            path = f"{ppath}/{name or rname or f'state {sid}'}"
+        else:
+            path = f"{name or rname or f'state {sid}'}[instance {inst}]"
+        if size < 0:
+            entry["raw"] = ""
+            entries.append(entry)
+            diags.append({"code": "BAD_SIZE", "severity": "error", "offset": off + 16, "path": path,
+                          "message": f"expected an entry size >= 0, found {size}"})
+            break
+        pend = payload + size
+        if pend > n:
+            entry["raw"] = buf[payload:n].hex()
+            entries.append(entry)
+            diags.append({"code": "TRUNCATED", "severity": "error", "offset": off, "path": path,
+                          "message": f"expected {size} payload byte(s) after the header, found "
+                                     f"{max(0, n - payload)} before the end of the stream"})
+            break
+        error = None
+        container = entries
+        if stype != SECTION and not is_sub:
+            error = Fail("BAD_SECTION_TYPE", off, path, f"expected section_type 2 (SECTION), "
+                         f"1 (SUBSECTION) or -1 (EOF), found {stype}")
+            parent = None
+        elif is_sub and parent is None:
+            error = Fail("BAD_SECTION_TYPE", off, path, "expected a SECTION entry before this "
+                         "SUBSECTION, found none")
+        elif is_sub:
+            pentry, pname, pversion, pinst, last, _ = parent
+            container = pentry.setdefault("subsections", [])
+            if pname is None or "raw" in pentry:
+                entry["raw"] = buf[payload:pend].hex()  # its parent was not decoded: keep it as is
+                container.append(entry)
+                off = pend
+                continue
+            subs = [s for s, since in states[pname]["subsections"] if (since or 0) <= pversion]
+            idx = subs.index(name) if name in subs else -1
+            if idx < 0:
+                error = Fail("UNKNOWN_SUBSECTION", off + 4, path, f"expected a subsection of "
+                             f"'{pname}' version {pversion} ({', '.join(subs) or 'none'}), "
+                             f"found state_id {sid}")
+            elif inst != pinst:
+                error = Fail("UNKNOWN_SUBSECTION", off + 12, path, f"expected the parent's "
+                             f"instance_id {pinst}, found {inst}")
+            elif idx <= last:
+                error = Fail("UNKNOWN_SUBSECTION", off + 4, path, f"expected the subsections of "
+                             f"'{pname}' once each in declared order ({', '.join(subs)}), found "
+                             f"'{name}' again or out of order")
+            else:
+                parent = (pentry, pname, pversion, pinst, idx, parent[5])
+        else:
+            key = (sid, inst)
+            if key in seen:
+                error = Fail("DUPLICATE_INSTANCE", off + 12, path, f"expected each (state_id, "
+                             f"instance_id) once, found ({sid}, {inst}) again")
+            seen.add(key)
+            parent = (entry, name, version, inst, -1, path)
+        if error is None:
+            if name is None and rname is not None:
+                ctx.diag("RETIRED_STATE", off + 4, path, f"expected a state this schema set "
+                         f"restores, found retired state '{rname}' (id {sid}); its bytes are kept raw")
+                entry["raw"] = buf[payload:pend].hex()
+                container.append(entry)
+                off = pend
+                continue
+            if not name:
+                error = Fail("UNKNOWN_STATE", off + 4, path, f"expected a state_id of this schema "
+                             f"set, found {sid}")
+        if error is None:
+            sdesc = states[name]
+            try:
+                _check_version(name, sdesc, version, off + 8, path)
+                ctx.section_type = stype
+                fn = decoder_of(name, version)
+                if stype == SECTION:
+                    fast[(sid, version)] = (fn, name)
+                fields, pos = fn(buf, payload, pend, path, ctx)
+                if pos != pend:
+                    entry["fields"] = fields
+                    container.append(entry)
+                    diags.append({"code": "UNCONSUMED_BYTES", "severity": "error", "offset": pos,
+                                  "path": path, "message": f"expected {pos - payload} payload byte(s) "
+                                  f"(what layout version {version} consumed), found size {size}: "
+                                  f"{pend - pos} byte(s) left over"})
+                    if not lenient:
+                        break
+                    off = pend
+                    continue
+            except Fail as err:
+                error = err
+            except RecursionError:
+                error = Fail("BAD_NESTED_STATE", payload, path, "expected nested states of "
+                             "reasonable depth, found too many levels")
+        if error is not None:
+            entry["raw"] = buf[payload:pend].hex()
+            container.append(entry)
+            diags.append({"code": error.code, "severity": "error", "offset": error.offset,
+                          "path": error.path, "message": error.message})
+            if not lenient:
+                break
+            off = pend
+            continue
+        entry["fields"] = fields
+        container.append(entry)
+        off = pend
+    for e in entries:  # every SECTION entry lists its subsections, after its fields
+        if e["section"] == "section":
+            e.setdefault("subsections", [])
+    return doc

@@ -1,0 +1,165 @@
+"""``kstate decode`` and ``kstate encode`` run as subprocesses: exit codes,
+JSON output, text and hexdump formats, stdin, atomic -o."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "codec"
+SCHEMA = str(FIXTURES / "kstate_test.kstate")
+
+
+def run(*args, stdin: bytes | None = None):
+    res = subprocess.run([sys.executable, "-m", "kstate", *args], cwd=ROOT, input=stdin,
+                         capture_output=True, timeout=120)
+    assert b"Traceback" not in res.stderr, res.stderr.decode()
+    return res
+
+
+def blob_78() -> bytes:
+    payload = b"abcdefghk\0" + struct.pack("<QQ", 20, 4096)
+    return (struct.pack("<I", 0x3B37778C) + struct.pack("<5i", 2, 3, 2, 123, 26) + payload
+            + struct.pack("<5i", 1, 4, 1, 123, 4) + struct.pack("<i", 10) + struct.pack("<i", -1))
+
+
+@pytest.fixture
+def blob(tmp_path):
+    p = tmp_path / "stream.bin"
+    p.write_bytes(blob_78())
+    return p
+
+
+def test_decode_json(blob):
+    res = run("decode", str(blob), "--schema", SCHEMA)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["size"] == 78 and doc["diagnostics"] == []
+    assert doc["entries"][0]["fields"] == {"s": "abcdefghk", "p_ulong": 20, "folio": 4096}
+    assert doc["entries"][0]["subsections"][0]["fields"] == {"i": 10}
+
+
+def test_decode_stdin_and_error_exit_1(tmp_path):
+    bad = blob_78()[:-4]  # no EOF marker
+    res = run("decode", "-", "--schema", SCHEMA, stdin=bad)
+    assert res.returncode == 1
+    doc = json.loads(res.stdout)
+    assert [d["code"] for d in doc["diagnostics"]] == ["MISSING_EOF"]
+
+
+def test_decode_warning_only_exits_0(tmp_path):
+    data = blob_78() + b"\0\0"  # TRAILING_DATA is info
+    res = run("decode", "-", "--schema", SCHEMA, stdin=data)
+    assert res.returncode == 0
+    assert json.loads(res.stdout)["diagnostics"][0]["code"] == "TRAILING_DATA"
+
+
+def test_decode_lenient(tmp_path):
+    data = bytearray(blob_78())
+    data[8:12] = struct.pack("<i", 99)  # unknown state: its subsection is kept raw too
+    strict = run("decode", "-", "--schema", SCHEMA, stdin=bytes(data))
+    lenient = run("decode", "-", "--schema", SCHEMA, "--lenient", stdin=bytes(data))
+    assert strict.returncode == lenient.returncode == 1
+    doc = json.loads(lenient.stdout)
+    assert doc["entries"][0]["raw"] == (b"abcdefghk\0" + struct.pack("<QQ", 20, 4096)).hex()
+    assert doc["entries"][0]["subsections"][0]["raw"] == "0a000000"
+
+
+def test_decode_unreadable_exit_2(tmp_path):
+    res = run("decode", str(tmp_path / "nope.bin"), "--schema", SCHEMA)
+    assert res.returncode == 2
+    assert b"nope.bin" in res.stderr
+    res = run("decode", str(tmp_path), "--schema", SCHEMA)
+    assert res.returncode == 2
+
+
+def test_decode_bad_schema_exit_2(blob, tmp_path):
+    bad = tmp_path / "bad.kstate"
+    bad.write_text("state x { id = 0; }\n")
+    assert run("decode", str(blob), "--schema", str(bad)).returncode == 2
+    assert run("decode", str(blob), "--format", "xml", "--schema", SCHEMA).returncode == 2
+
+
+def test_decode_empty_file(tmp_path):
+    p = tmp_path / "empty.bin"
+    p.write_bytes(b"")
+    res = run("decode", str(p), "--schema", SCHEMA)
+    assert res.returncode == 1
+    assert json.loads(res.stdout)["diagnostics"][0]["code"] == "BAD_MAGIC"
+
+
+def test_decode_text(blob):
+    res = run("decode", str(blob), "--schema", SCHEMA, "--format", "text")
+    assert res.returncode == 0
+    out = res.stdout.decode()
+    assert "test[instance 123] header" in out
+    lines = out.splitlines()
+    s_line = next(line for line in lines if line.strip().endswith('s: "abcdefghk"'))
+    assert s_line.split()[0] == "24"
+    i_line = next(line for line in lines if line.strip().endswith("i: 10"))
+    assert i_line.split()[0] == "70"
+    assert len(i_line) - len(i_line.lstrip(" 0123456789")) > len(s_line) - len(s_line.lstrip(" 0123456789"))
+
+
+def test_decode_hexdump(blob):
+    res = run("decode", str(blob), "--schema", SCHEMA, "--format", "hexdump")
+    assert res.returncode == 0
+    lines = res.stdout.decode().splitlines()
+    assert len(lines) == 5  # 78 bytes, 16 to a line
+    assert lines[0].startswith("00000000  8c 77 37 3b 02 00 00 00")
+    assert "magic" in lines[0] and "test[instance 123] header" in lines[0]
+    assert "test[instance 123].s" in lines[1]
+    assert "test[instance 123].p_ulong" in lines[2] and "test[instance 123].folio" in lines[2]
+    assert "test[instance 123]/test_v2.i" in lines[4] and "EOF" in lines[4]
+    dumped = bytes.fromhex("".join(line[10:58].replace(" ", "") for line in lines))
+    assert dumped == blob_78()
+
+
+def doc_json():
+    return {"entries": [{"state": "test", "version": 2, "instance_id": 123,
+                         "fields": {"s": "abcdefghk", "p_ulong": 20, "folio": 4096},
+                         "subsections": [{"state": "test_v2", "instance_id": 123, "fields": {"i": 10}}]}]}
+
+
+def test_encode_to_stdout_and_file(tmp_path):
+    src = tmp_path / "doc.json"
+    src.write_text(json.dumps(doc_json()))
+    res = run("encode", str(src), "--schema", SCHEMA)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == blob_78()
+    out = tmp_path / "out.bin"
+    res = run("encode", "-", "--schema", SCHEMA, "-o", str(out), "--byteorder", "big",
+              stdin=json.dumps(doc_json()).encode())
+    assert res.returncode == 0 and res.stdout == b""
+    assert out.read_bytes()[:4] == bytes.fromhex("3b37778c")
+    back = run("decode", str(out), "--schema", SCHEMA)
+    assert json.loads(back.stdout)["entries"][0]["fields"]["p_ulong"] == 20
+
+
+def test_decode_then_encode_gives_the_same_bytes(blob):
+    dec = run("decode", str(blob), "--schema", SCHEMA)
+    enc = run("encode", "-", "--schema", SCHEMA, stdin=dec.stdout)
+    assert enc.returncode == 0 and enc.stdout == blob_78()
+
+
+def test_encode_bad_content_exit_1_names_path_writes_nothing(tmp_path):
+    doc = doc_json()
+    doc["entries"][0]["fields"]["p_ulong"] = -1
+    out = tmp_path / "out.bin"
+    res = run("encode", "-", "--schema", SCHEMA, "-o", str(out), stdin=json.dumps(doc).encode())
+    assert res.returncode == 1
+    assert b"entries[0].fields.p_ulong" in res.stderr
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_encode_invalid_json_exit_2(tmp_path):
+    res = run("encode", "-", "--schema", SCHEMA, stdin=b"{not json")
+    assert res.returncode == 2 and b"invalid JSON" in res.stderr
+    assert run("encode", str(tmp_path / "missing.json"), "--schema", SCHEMA).returncode == 2
