@@ -12,12 +12,14 @@ out precomputed text.
 from __future__ import annotations
 
 from .. import model as m
+from ..codec.construct_source import render as construct_source
 from ..codec.describe import describe_file, member_of
 from ..templating import render as render_template
 
 LANG = "python"
 OWNS = "python"
-RESERVED = {"ENUMS", "STRUCTS", "STATES", "RETIRED", "DESCRIPTION", "MODULES"}
+RESERVED = {"ENUMS", "STRUCTS", "STATES", "RETIRED", "DESCRIPTION", "MODULES", "STRUCT_CODECS",
+            "PAYLOAD_CODECS", "cs", "k"}
 
 
 def _one_line(text: str | None) -> str:
@@ -63,7 +65,8 @@ def _module(sf: m.SchemaFile) -> str:
     retired = [{"name_repr": repr(r.name), "id": r.id, "reason": _one_line(r.reason)}
                for r in sf.items_of(m.RetiredState)]
     return render_template("python/module.py.j2", source=sf.path, consts=consts, enums=enums,
-                           structs=structs, states=states, retired=retired)
+                           structs=structs, states=states, retired=retired,
+                           construct_source=construct_source(desc).rstrip("\n"))
 
 
 def module_name(sf: m.SchemaFile) -> str:
