@@ -1,0 +1,130 @@
+"""C spellings shared by the C backend: types, declarators, literals, comments.
+
+Everything here is a pure function of the model; ``c_view`` assembles the
+per-file view, ``c_user`` and ``c_kernel`` the two modes' code.
+"""
+
+from __future__ import annotations
+
+from .. import model as m
+
+KERNEL = "kernel"
+USER = "user"
+
+
+def elem_base(t: m.ValueType, mode: str) -> tuple[str, str]:
+    """(base C type, element suffix) of one element of ``t`` in ``mode``.
+
+    ``char[N]`` is ``char`` with suffix ``[N]``; ``addr`` and ``folio`` are
+    pointers in the kernel and their 8 wire bytes (u64) in userspace.
+    """
+    if isinstance(t, m.IntType):
+        return t.c_type, ""
+    if isinstance(t, m.BoolType):
+        return "bool", ""
+    if isinstance(t, m.CharType):
+        return "char", f"[{t.length}]"
+    if isinstance(t, m.BytesType):
+        return "u8", ""
+    if isinstance(t, m.AddrType):
+        return ("void *" if mode == KERNEL else "u64"), ""
+    if isinstance(t, m.FolioType):
+        return ("struct folio *" if mode == KERNEL else "u64"), ""
+    if isinstance(t, m.EnumType):
+        return t.decl.base.c_type, ""
+    if isinstance(t, (m.StructType, m.StateType)):
+        return f"struct {t.decl.c_name or t.decl.name}", ""
+    raise TypeError(t)
+
+
+def _join(base: str, core: str) -> str:
+    return base + ("" if base.endswith("*") or not core else " ") + core
+
+
+def declarator(f: m.Field, name: str, mode: str) -> str:
+    """The C declaration of field ``f`` as a struct member called ``name``.
+
+    ``name=""`` gives the type name (for ``sizeof`` and the RFC macros).
+    """
+    base, suffix = elem_base(f.type, mode)
+    shape = f.shape
+    if f.pointer and isinstance(shape, m.Fixed):
+        core = f"*{name}[{shape.length}]"
+    elif f.pointer and shape is None:
+        core = f"*{name}"
+    elif f.pointer:
+        core = f"**{name}"
+    elif isinstance(shape, m.Fixed):
+        core = f"{name}[{shape.length}]"
+    elif shape is not None:
+        core = f"*{name}"
+    else:
+        core = name
+    if suffix:
+        core = (f"({core})" if core.startswith("*") else core) + suffix
+    return _join(base, core)
+
+
+def uint_type(width: int) -> str:
+    return f"u{8 * width}"
+
+
+def literal(value: int, width: int, signed: bool) -> str:
+    """An integer literal of the right C type, usable in ``#if`` too."""
+    if signed:
+        if width == 8:
+            if value == -(1 << 63):
+                return "(-9223372036854775807LL - 1)"
+            return f"({value}LL)" if value < 0 else f"{value}LL"
+        if value == -(1 << 31):
+            return "(-2147483647 - 1)"
+        return f"({value})" if value < 0 else str(value)
+    suffix = "ULL" if width == 8 else "U"
+    return f"{value:#x}{suffix}" if value > 9 else f"{value}{suffix}"
+
+
+def u64(value: int) -> str:
+    return f"{value:#x}ULL" if value > 9 else f"{value}ULL"
+
+
+def s64(value: int) -> str:
+    return literal(value, 8, True)
+
+
+def comment(doc: str | None, indent: str = "") -> list[str]:
+    """A doc comment as C comment lines (``*/`` in the text is defused)."""
+    if not doc:
+        return []
+    lines = [l.rstrip() for l in doc.replace("*/", "* /").splitlines()]
+    if len(lines) == 1:
+        return [f"{indent}/* {lines[0]} */"]
+    return [f"{indent}/*"] + [f"{indent} * {l}".rstrip() for l in lines] + [f"{indent} */"]
+
+
+def c_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def mask(width_bits: int) -> int:
+    return (1 << width_bits) - 1
+
+
+def is_memcpy(t: m.ValueType) -> bool:
+    """Elements whose C object bytes are their wire bytes in native order."""
+    return isinstance(t, (m.IntType, m.BoolType, m.CharType, m.BytesType, m.EnumType, m.StructType))
+
+
+def wire_min(t: m.ValueType) -> int:
+    """The fewest wire bytes one element can take (a nested state: its header)."""
+    return 20 if isinstance(t, m.StateType) else t.size
+
+
+def int_of(t: m.ValueType) -> m.IntType | None:
+    """The integer type behind ``t`` (enums and flags: their base)."""
+    if isinstance(t, m.IntType):
+        return t
+    if isinstance(t, m.EnumType):
+        return t.decl.base
+    if isinstance(t, m.BytesType):
+        return m.int_type("u8")
+    return None
