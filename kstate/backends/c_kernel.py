@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import model as m
-from .c_types import KERNEL, c_string, declarator, is_memcpy, mask, u64, uint_type
+from .c_types import KERNEL, c_string, declarator, function_body, is_memcpy, mask, u64, uint_type
 from .c_user import present_anywhere
 
 
@@ -53,8 +53,7 @@ def _fn(name: str, body: list[str], owner: str, uses_obj: bool = True) -> list[s
     if "" in body:
         cut = body.index("")
         decls, body = decls + body[:cut], body[cut + 1:]
-    voids = ["(void)stream;", "(void)ks_obj;", "(void)field;"] + (["(void)obj;"] if uses_obj else [])
-    lines = decls + [""] + voids + body
+    lines = function_body(["stream", "ks_obj", "field"], decls, body)
     return head + ["\t" + l if l else l for l in lines] + ["}"]
 
 
@@ -98,8 +97,7 @@ def _elem_restore(t: m.ValueType, ptr: str) -> list[str]:
     return [f"ret = ks_restore_entry(stream, &{t.decl.name}_kstate, {ptr});"]
 
 
-_LOCALS = ["u64 ks_off = 0;", "size_t ks_i = 0, ks_n = 0;", "int ret = 0;", "",
-           "(void)ks_off;", "(void)ks_i;", "(void)ks_n;", "(void)ret;"]
+_LOCALS = ["u64 ks_off = 0;", "size_t ks_i = 0;", "size_t ks_n = 0;", "int ret = 0;", ""]
 
 
 def _loop(n: str, body: list[str]) -> list[str]:

@@ -6,6 +6,8 @@ per-file view, ``c_user`` and ``c_kernel`` the two modes' code.
 
 from __future__ import annotations
 
+import re
+
 from .. import model as m
 
 KERNEL = "kernel"
@@ -128,3 +130,24 @@ def int_of(t: m.ValueType) -> m.IntType | None:
     if isinstance(t, m.BytesType):
         return m.int_type("u8")
     return None
+
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def function_body(params: list[str], decls: list[str], body: list[str]) -> list[str]:
+    """A function body that declares only the locals ``body`` uses (each of
+    ``decls`` declares one, named last before ``=``) and casts to void only
+    the parameters nothing uses, so ``-Wall -Wextra -Werror`` holds without
+    boilerplate."""
+    used_in = lambda name, lines: any(name in _IDENT.findall(l) for l in lines)  # noqa: E731
+    kept: list[str] = []
+    needed = list(body)
+    for decl in reversed(decls):  # a later declaration may use an earlier one
+        name = _IDENT.findall(decl.split("=")[0])[-1]
+        if used_in(name, needed):
+            kept.insert(0, decl)
+            needed.append(decl)
+    voids = [f"(void){p};" for p in params if not used_in(p, needed)]
+    head = kept + voids
+    return head + ([""] if head and body else []) + body

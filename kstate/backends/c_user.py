@@ -10,7 +10,7 @@ current version.
 from __future__ import annotations
 
 from .. import model as m
-from .c_types import int_of, mask, s64, u64, uint_type, wire_min
+from .c_types import function_body, int_of, mask, s64, u64, uint_type, wire_min
 
 
 def _conv(it: m.IntType, var: str) -> str:
@@ -255,22 +255,21 @@ def present_anywhere(f: m.Field | m.BitsGroup, st: m.State) -> bool:
     return any(f.present_in(v) for v in st.versions)
 
 
-PRELUDE = ["u64 ks_v = 0;", "size_t ks_i = 0, ks_n = 0;", "",
-           "(void)ks_v;", "(void)ks_i;", "(void)ks_n;"]
+LOCALS = ["u64 ks_v = 0;", "size_t ks_i = 0;", "size_t ks_n = 0;"]
 
 
 def struct_get(s: m.Struct) -> list[str]:
-    body = list(PRELUDE) + ["(void)c;", "(void)v;"]
+    body = []
     for mb in s.members:
         body += get_bits(mb, "v->") if mb.is_bits else get_field(mb, "v->", None, None)
-    return body + ["return KS_OK;"]
+    return function_body(["c", "v"], LOCALS, body + ["return KS_OK;"])
 
 
 def struct_put(s: m.Struct) -> list[str]:
-    body = list(PRELUDE) + ["(void)w;", "(void)v;"]
+    body = []
     for mb in s.members:
         body += put_bits(mb, "v->") if mb.is_bits else put_field(mb, "v->", None, None)
-    return body + ["return KS_OK;"]
+    return function_body(["w", "v"], LOCALS, body + ["return KS_OK;"])
 
 
 def _lvs(f: m.Field, st: m.State, rest_names: dict) -> tuple[str | None, str | None]:
@@ -284,7 +283,7 @@ def _lvs(f: m.Field, st: m.State, rest_names: dict) -> tuple[str | None, str | N
 
 
 def state_get(st: m.State, rest_names: dict) -> list[str]:
-    body = list(PRELUDE) + ["(void)c;", "(void)obj;", "(void)st;", "(void)arena;", "(void)version;"]
+    body = []
     for mb in st.members:
         if not present_anywhere(mb, st):
             continue
@@ -295,15 +294,15 @@ def state_get(st: m.State, rest_names: dict) -> list[str]:
         code = get_field(mb, "obj->", count_lv, rest_lv)
         cond = version_cond(mb, st)
         body += code if cond is None else [f"if ({cond}) {{", *_indent(code), "}"]
-    return body + ["return KS_OK;"]
+    return function_body(["c", "obj", "st", "arena", "version"], LOCALS, body + ["return KS_OK;"])
 
 
 def state_put(st: m.State, rest_names: dict) -> list[str]:
-    body = list(PRELUDE) + ["(void)w;", "(void)obj;", "(void)st;"]
+    body = []
     for mb in st.layouts[st.version]:
         if mb.is_bits:
             body += put_bits(mb, "obj->")
             continue
         count_lv, rest_lv = _lvs(mb, st, rest_names)
         body += put_field(mb, "obj->", count_lv, rest_lv)
-    return body + ["return KS_OK;"]
+    return function_body(["w", "obj", "st"], LOCALS, body + ["return KS_OK;"])
