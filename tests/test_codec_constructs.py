@@ -96,3 +96,18 @@ def test_constructs_reject_what_the_decoder_rejects():
         codec.parse(payload[:-1])  # one byte short
     with pytest.raises(cs.ConstructError):
         codec.parse(payload + b"\0")  # one byte over
+
+
+def test_signed_bits_groups_with_the_top_bit_set(tmp_path):
+    # the group's word has its sign bit set: it must be written as the signed
+    # integer with those bits, in both codecs and both byte orders
+    path = tmp_path / "s.kstate"
+    path.write_text("state s { id = 1; version = 1; bits i32 { a: 31; b: 1; } bits i8 { c: 8; } }\n")
+    ss = kstate.load(path)
+    constructs = constructs_for(ss)
+    for byteorder in ("little", "big"):
+        for a, b, c in [(1 << 30, 0, 255), (0, 1, 128), ((1 << 31) - 1, 1, 0)]:
+            fields = {"a": a, "b": b, "c": c}
+            doc = {"entries": [{"state": "s", "fields": fields}]}
+            assert assert_constructs_agree(ss, constructs, doc, byteorder) == 1
+            assert ss.decode(ss.encode(doc, byteorder=byteorder))["entries"][0]["fields"] == fields

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import model as m
-from .c_types import KERNEL, c_string, declarator, function_body, is_memcpy, mask, u64, uint_type
+from .c_types import KERNEL, c_string, declarator, defuse, function_body, is_memcpy, mask, u64, uint_type
 from .c_user import present_anywhere
 
 
@@ -195,7 +195,7 @@ class KernelGen:
             body += ["stream->pos += ks_n;", "return 0;"]
         else:
             hook = f"{st.name}_restore_{f.name}"
-            reason = (f.reason or "").replace("*/", "* /")
+            reason = defuse(f.reason or "")
             self.k.hooks.append(f"/* {f.name}: removed in version {f.removed}: {reason} */")
             self.k.hooks.append(f"int {hook}(struct {self.owner} *obj, const void *old, size_t size);")
             body += [f"ret = {hook}(obj, stream->pos, ks_n);", "stream->pos += ks_n;", "return ret;"]

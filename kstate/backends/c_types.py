@@ -93,11 +93,17 @@ def s64(value: int) -> str:
     return literal(value, 8, True)
 
 
+def defuse(text: str) -> str:
+    """Text that is inert inside a C block comment: no ``*/`` to end it, no
+    ``/*`` (``-Wcomment``), no ``??`` trigraph (``??/`` would splice lines)."""
+    return text.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
+
+
 def comment(doc: str | None, indent: str = "") -> list[str]:
-    """A doc comment as C comment lines (``*/`` in the text is defused)."""
+    """A doc comment as C comment lines (its text defused)."""
     if not doc:
         return []
-    lines = [l.rstrip() for l in doc.replace("*/", "* /").splitlines()]
+    lines = [l.rstrip() for l in defuse(doc).splitlines()]
     if len(lines) == 1:
         return [f"{indent}/* {lines[0]} */"]
     return [f"{indent}/*"] + [f"{indent} * {l}".rstrip() for l in lines] + [f"{indent} */"]

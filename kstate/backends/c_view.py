@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .. import model as m
 from . import c_kernel, c_user
-from .c_types import KERNEL, USER, comment, declarator, literal, uint_type
+from .c_types import KERNEL, USER, comment, declarator, defuse, literal, uint_type
 
 RT_HEADER = "kstate_rt.h"
 
@@ -91,7 +91,7 @@ def _member_lines(members, owner_doc: str | None, rest_names: dict, packed: bool
             k_note = ""
         u = declarator(mb, mb.c_name, USER) + ";"
         if mb.removed is not None:
-            doc = doc + [f"/* removed in version {mb.removed}: {mb.reason.replace('*/', '* /')};"
+            doc = doc + [f"/* removed in version {mb.removed}: {defuse(mb.reason)};"
                          " userspace readers only */"]
             out.append(Member(doc, None, u))
         else:

@@ -7,6 +7,8 @@ view is computed here; the template only lays it out.
 
 from __future__ import annotations
 
+import re
+
 from .. import model as m
 from ..templating import render as render_template
 
@@ -14,18 +16,37 @@ LANG = "docs"
 OWNS = "docs"
 
 
+# control characters (NUL, terminal escape sequences) and bidirectional
+# overrides ("Trojan Source") are shown as \xNN / \uNNNN, never emitted raw
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    return _HIDDEN.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text)
+
+
 def cell(text: str | None) -> str:
     """Text made safe for one Markdown table cell."""
     if not text:
         return ""
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    return "<br>".join(line.strip() for line in text.splitlines())
+    return "<br>".join(_visible(line.strip()) for line in text.splitlines())
+
+
+def comment(text: str) -> str:
+    """Text inside an HTML comment: ``--`` and ``>`` cannot end it."""
+    return _visible(" ".join(text.replace("-", "&#45;").replace(">", "&gt;").split()))
+
+
+def code(text: str) -> str:
+    """A file name as a Markdown code span: backticks and line breaks cannot end it."""
+    return _visible(" ".join(text.replace("`", "'").split()))
 
 
 def paragraph(text: str | None) -> str:
     if not text:
         return ""
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    return _visible(text.replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _version_text(mb) -> tuple[str, str]:
@@ -104,6 +125,6 @@ def render(schema_set: m.SchemaSet) -> dict[str, str]:
     out = {}
     for f in schema_set.files:
         out[f"docs/{f.stem}.md"] = render_template(
-            "docs/schema.md.j2", file=f.display, path=f.path,
-            imports=list(f.imports), items=[_item_view(i) for i in f.items])
+            "docs/schema.md.j2", file=comment(f.display), path=code(f.path),
+            imports=[code(i) for i in f.imports], items=[_item_view(i) for i in f.items])
     return out

@@ -11,6 +11,8 @@ out precomputed text.
 
 from __future__ import annotations
 
+import re
+
 from .. import model as m
 from ..codec.construct_source import render as construct_source
 from ..codec.describe import describe_file, member_of
@@ -22,8 +24,23 @@ RESERVED = {"ENUMS", "STRUCTS", "STATES", "RETIRED", "DESCRIPTION", "MODULES", "
             "PAYLOAD_CODECS", "cs", "k"}
 
 
+# control characters (NUL makes a module unimportable; ESC sequences reach a
+# terminal) and bidirectional overrides ("Trojan Source", CVE-2021-42574)
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
+    """Text for a ``#`` comment: one line (every line break, including the
+    Unicode ones Python's tokenizer does not take as a newline, is a space),
+    other control and bidi characters spelled as ``\\xNN``/``\\uNNNN``."""
+    text = " ".join((text or "").split())
+    return _HIDDEN.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text)
+
+
+def _in_docstring(text: str) -> str:
+    """A file or folder name inside a generated ``\"\"\"`` docstring: backslashes and
+    quotes escaped, one line, so no name can end the string or form an escape."""
+    return _one_line(text.replace("\\", "\\\\").replace('"', '\\"'))
 
 
 def _member_comment(mb) -> str:
@@ -64,7 +81,7 @@ def _module(sf: m.SchemaFile) -> str:
         })
     retired = [{"name_repr": repr(r.name), "id": r.id, "reason": _one_line(r.reason)}
                for r in sf.items_of(m.RetiredState)]
-    return render_template("python/module.py.j2", source=sf.path, consts=consts, enums=enums,
+    return render_template("python/module.py.j2", source=_in_docstring(sf.path), consts=consts, enums=enums,
                            structs=structs, states=states, retired=retired,
                            construct_source=construct_source(desc).rstrip("\n"))
 
@@ -83,7 +100,8 @@ def render(schema_set: m.SchemaSet) -> dict[str, str]:
         for i in range(1, len(parts) + 1):
             folders.add("/".join(parts[:i]))
     for folder in sorted(folders):
-        out[f"python/{folder}/__init__.py"] = render_template("python/subpackage.py.j2", folder=folder)
+        out[f"python/{folder}/__init__.py"] = render_template("python/subpackage.py.j2",
+                                                               folder=_in_docstring(folder))
     modules = sorted(repr(module_name(sf)) for sf in schema_set.files)
     out["python/__init__.py"] = render_template("python/init.py.j2", modules=modules)
     return out

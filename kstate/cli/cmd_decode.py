@@ -31,15 +31,33 @@ def add_arguments(p) -> None:
                    help="go on after errors where the framing allows; undecodable entries are kept raw")
 
 
+def _too_large(spec: str, limit: int) -> UsageError:
+    return UsageError(f"{spec}: larger than {limit} bytes, the most one decode accepts "
+                      f"(kstate.codec.limits.MAX_STREAM_SIZE)")
+
+
+def _read_bounded(spec: str, fh, limit: int) -> bytes:
+    """Read a pipe or device, but never more than ``limit`` bytes (``/dev/zero`` ends)."""
+    data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(spec, limit)
+    return data
+
+
 def read_blob(spec: str):
     """The blob's bytes: stdin read whole, a file mapped (not copied)."""
+    from ..codec import limits
+
+    limit = limits.MAX_STREAM_SIZE
     if spec == "-":
-        return sys.stdin.buffer.read(), None
+        return _read_bounded(spec, sys.stdin.buffer, limit), None
     try:
         with open(spec, "rb") as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):  # a pipe or a device: read it
-                return fh.read(), None
+                return _read_bounded(spec, fh, limit), None
+            if st.st_size > limit:
+                raise _too_large(spec, limit)
             if st.st_size == 0:  # an empty file cannot be mapped
                 return b"", None
             try:

@@ -33,10 +33,18 @@ def add_arguments(p) -> None:
 
 
 def _read(spec: str) -> str:
+    from ..codec.limits import MAX_JSON_SIZE
+
     try:
         if spec == "-":
-            return sys.stdin.buffer.read().decode("utf-8")
-        return Path(spec).read_bytes().decode("utf-8")
+            data = sys.stdin.buffer.read(MAX_JSON_SIZE + 1)
+        else:
+            with open(spec, "rb") as fh:
+                data = fh.read(MAX_JSON_SIZE + 1)
+        if len(data) > MAX_JSON_SIZE:
+            raise UsageError(f"{spec}: larger than {MAX_JSON_SIZE} bytes, the most encode reads "
+                             f"(kstate.codec.limits.MAX_JSON_SIZE)")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{spec}: not UTF-8 text") from None
     except OSError as err:
@@ -65,8 +73,8 @@ def run(args) -> int:
     text = _read(args.json)
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
-        raise UsageError(f"{args.json}: invalid JSON: {err}") from None
+    except (ValueError, RecursionError) as err:  # ValueError: JSONDecodeError, or an integer
+        raise UsageError(f"{args.json}: invalid JSON: {err}") from None  # beyond int's digit limit
     schemas = [p for group in (args.schema or [["schemas"]]) for p in group]
     schema_set = load_side(schemas)
     data = encode(schema_set, doc, byteorder=args.byteorder)  # EncodeError: exit 1

@@ -4,7 +4,8 @@
   (cli.md's JSON shape, plain Python values) with every diagnostic;
 * ``encode(schema_set, doc, byteorder="little") -> bytes``: the stream back,
   or ``EncodeError`` naming the JSON path;
-* ``from_generated(path)``: the same codecs from the generated Python package.
+* ``from_generated(path)``: the same codecs from the generated Python package;
+* ``Limits``: per-call overrides of the resource limits (``limits.py``).
 
 ``schema_set`` may be a ``SchemaSet`` (codecs are built in memory from its
 model) or a ``CodecSet`` (for instance from ``from_generated``).  Both go
@@ -14,20 +15,23 @@ through one description (``describe.py``) and one runtime (``runtime.py``).
 from __future__ import annotations
 
 from .encoder import EncodeError
+from .limits import Limits
 from .runtime import CodecSet, codecs_for, from_generated
 
-__all__ = ["decode", "encode", "EncodeError", "CodecSet", "codecs_for", "from_generated"]
+__all__ = ["decode", "encode", "EncodeError", "CodecSet", "Limits", "codecs_for", "from_generated"]
 
 
-def decode(schema_set, data, lenient: bool = False) -> dict:
-    """Decode a KSTATE stream; never raises on bad data (diagnostics say what is wrong)."""
+def decode(schema_set, data, lenient: bool = False, limits: Limits | None = None) -> dict:
+    """Decode a KSTATE stream; never raises on bad data (diagnostics say what is wrong).
+
+    ``limits`` overrides the resource limits of ``kstate.codec.limits`` for this call."""
     from .decoder import decode_stream
 
-    return decode_stream(codecs_for(schema_set), data, lenient)
+    return decode_stream(codecs_for(schema_set), data, lenient, limits)
 
 
-def encode(schema_set, doc, byteorder: str | None = None) -> bytes:
+def encode(schema_set, doc, byteorder: str | None = None, limits: Limits | None = None) -> bytes:
     """Encode a decode document into a stream (``byteorder`` None: the document's, else little)."""
     from .encoder import encode_doc
 
-    return encode_doc(codecs_for(schema_set), doc, byteorder)
+    return encode_doc(codecs_for(schema_set), doc, byteorder, limits)

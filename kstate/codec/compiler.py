@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import struct
 
+from . import limits as _limits
 from .records import INT_CODES
 from .values import Fail, char_value, flags_value
 
@@ -36,10 +37,11 @@ def _padd(path: str, suffix: str) -> str:
 class _Fixed:
     """The plan of a fixed-size value: struct codes, and how to build its value."""
 
-    def __init__(self, codes: list[str], size: int, build):
+    def __init__(self, codes: list[str], size: int, build, weight: int = 1):
         self.codes = codes  # one struct code per variable, without byte order
         self.size = size
         self.build = build  # (vars, off_expr, path_expr, checks: list[str]) -> expr
+        self.weight = weight  # values (limits.MAX_VALUES) one decoded value holds
 
     @property
     def nvars(self) -> int:
@@ -57,6 +59,9 @@ class Compiler:
         self._names = 0
         self.cache: dict = {}
         self.sources: dict = {}
+        self._depths: dict | None = None
+        self._plans: dict = {}
+        self._costs: dict = {}
 
     # --- helpers ---------------------------------------------------------------
 
@@ -129,7 +134,7 @@ class Compiler:
                          f"'expected flags of {name} ({desc}), found unnamed bits %#x' % "
                          f"({v[0]} & ~{mask}))")
                 return f"_flags({table}, {v[0]})"
-            return _Fixed([code], size, build)
+            return _Fixed([code], size, build, 2 + len(e["values"]))
         table = self._const("E", {val: n for n, val in e["values"]})
 
         def build(v, o, p, c):
@@ -200,7 +205,7 @@ class Compiler:
         if n > INLINE_ARRAY_MAX:  # a long array inside a struct: one helper function
             helper = self._array_helper(ep, n)
             return _Fixed([f"{n * ep.size}s"], n * ep.size,
-                          lambda v, o, p, c: f"{helper}({v[0]}, {o}, {p}, ctx)")
+                          lambda v, o, p, c: f"{helper}({v[0]}, {o}, {p}, ctx)", 1 + n * ep.weight)
 
         def build(v, o, p, c):
             parts = []
@@ -209,7 +214,7 @@ class Compiler:
                 parts.append(ep.build(v[i * k:(i + 1) * k], f"({o} + {i * ep.size})",
                                       _padd(p, f"[{i}]"), c))
             return "[" + ", ".join(parts) + "]"
-        return _Fixed(ep.codes * n, ep.size * n, build)
+        return _Fixed(ep.codes * n, ep.size * n, build, 1 + n * ep.weight)
 
     def _array_helper(self, ep: _Fixed, n: int) -> str:
         """A compiled function decoding ``n`` elements of plan ``ep`` from raw bytes."""
@@ -228,22 +233,36 @@ class Compiler:
         return name
 
     def _struct_plan(self, name: str) -> _Fixed:
+        plan = self._plans.get(name)  # memoized: a struct used n times is planned once
+        if plan is None:
+            plan = self._plans[name] = self._new_struct_plan(name)
+        return plan
+
+    def _new_struct_plan(self, name: str) -> _Fixed:
         members = self.desc["structs"][name]
         codes: list[str] = []
         size = 0
         spans = []
+        weight = 1
         for mb in members:
             mcodes = self.member_vars(mb)
             spans.append((mb, len(codes), len(mcodes), size))
             codes += mcodes
             size += self.member_size(mb)
+            weight += self.member_weight(mb)
 
         def build(v, o, p, c):
             items = []
             for mb, start, count, rel in spans:
                 items += self._member_items(mb, v[start:start + count], f"({o} + {rel})", p, c)
             return "{" + ", ".join(f"{k!r}: {e}" for k, e in items) + "}"
-        return _Fixed(codes, size, build)
+        return _Fixed(codes, size, build, weight)
+
+    def member_weight(self, mb: dict) -> int:
+        """Values (limits.MAX_VALUES) an inline member adds to its dict."""
+        if "bits" in mb:
+            return len(mb["fields"])
+        return self.field_fixed_plan(mb).weight
 
     def is_inline(self, mb: dict) -> bool:
         if "bits" in mb:
@@ -263,16 +282,60 @@ class Compiler:
         key = (state, version)
         fn = self.cache.get(key)
         if fn is None:
-            src, name = self._source(state, version)
+            if self._depths is None:
+                self._depths = _limits.struct_depths(self.desc["structs"])
+            depth = _limits.layout_depth(self.desc["states"][state]["layouts"][version], self._depths)
+            if depth > _limits.MAX_TYPE_DEPTH:
+                src, name = self._too_deep(state, version, depth), f"decode_{state}_v{version}"
+            elif sum(self._member_cost(mb) for mb in self.desc["states"][state]["layouts"][version]) \
+                    > _limits.MAX_LAYOUT_VALUES:
+                src, name = self._too_large(state, version), f"decode_{state}_v{version}"
+            else:
+                src, name = self._source(state, version)
             self.sources[key] = src
             exec(compile(src, f"<kstate codec {state} v{version} {self.byteorder}>", "exec"), self.ns)
             fn = self.cache[key] = self.ns[name]
         return fn
 
+    def _too_deep(self, state: str, version: int, depth: int) -> str:
+        """A decoder that refuses a layout nesting plain structs past MAX_TYPE_DEPTH."""
+        msg = (f"expected plain structs nested at most {_limits.MAX_TYPE_DEPTH} deep, found "
+               f"{min(depth, 1 << 20)} levels in '{state}' version {version}")
+        return (f"def decode_{state}_v{version}(buf, off, end, path, ctx):\n"
+                f"    raise Fail('LIMIT_EXCEEDED', off, path, {msg!r})\n")
+
+    def _too_large(self, state: str, version: int) -> str:
+        msg = (f"expected a layout of at most {_limits.MAX_LAYOUT_VALUES} values (plain structs "
+               f"and short arrays unrolled), found more in '{state}' version {version}")
+        return (f"def decode_{state}_v{version}(buf, off, end, path, ctx):\n"
+                f"    raise Fail('LIMIT_EXCEEDED', off, path, {msg!r})\n")
+
+    def _code_cost(self, typ: tuple) -> int:
+        """Variables the generated code of one value of ``typ`` unrolls (memoized)."""
+        if typ[0] != "struct":
+            return 1
+        cost = self._costs.get(typ[1])
+        if cost is None:
+            cost = self._costs[typ[1]] = sum(self._member_cost(mb) for mb in self.desc["structs"][typ[1]])
+        return cost
+
+    def _member_cost(self, mb: dict) -> int:
+        if "bits" in mb or mb["type"][0] in ("state", "bytes"):
+            return 1
+        shape, ec = mb.get("shape"), self._code_cost(mb["type"])
+        if shape is None:
+            return ec
+        if shape[0] == "fixed" and shape[1] <= INLINE_ARRAY_MAX:
+            return shape[1] * ec
+        return 1 + ec  # a helper or a loop: the element's code once
+
     def _source(self, state: str, version: int) -> tuple[str, str]:
         layout = self.desc["states"][state]["layouts"][version]
         fname = f"decode_{state}_v{version}"
-        L = [f"def {fname}(buf, off, end, path, ctx):", "    f = {}"]
+        weight = 1 + sum(self.member_weight(mb) for mb in layout if self.is_inline(mb))
+        L = [f"def {fname}(buf, off, end, path, ctx):", "    f = {}",
+             f"    ctx.values -= {weight}",
+             "    if ctx.values < 0: raise ctx.too_many(off, path)"]
         counts = {}  # count field name -> (var, off var, path suffix)
         for mb in layout:
             for name in self._count_names(mb, layout):
@@ -373,6 +436,11 @@ class Compiler:
             if es is not None:
                 L.append(f"    if end - off < {n * es}: raise Fail.truncated(off, end, path, "
                          f"{self._const('R', ((name, 0, n * es),))})")
+        if es is None or typ[0] == "bytes":  # nested states charge themselves; bytes: one string
+            L.append("    ctx.values -= 1")
+        else:
+            L.append(f"    ctx.values -= 1 + n * {self.fixed_plan(typ).weight}")
+        L.append(f"    if ctx.values < 0: raise ctx.too_many(off, {fpath})")
         if es is None:  # array of nested states
             L.append("    lst = []")
             L.append("    for i in range(n):")

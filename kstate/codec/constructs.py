@@ -74,8 +74,11 @@ class Bits(cs.Adapter):
         self.used = 0
         for _, shift, mask in self.fields:
             self.used |= mask << shift
+        self.total = total
+        self.signed = subcon.fmtstr[-1].islower()
 
     def _decode(self, obj, context, path):
+        obj &= (1 << self.total) - 1  # a signed group's bits, as an unsigned word
         if obj & ~self.used:
             raise cs.ValidationError(f"unused bits set: {obj & ~self.used:#x}", path=path)
         return {name: (obj >> shift) & mask for name, shift, mask in self.fields}
@@ -87,6 +90,8 @@ class Bits(cs.Adapter):
             if not 0 <= v <= mask:
                 raise cs.ValidationError(f"{name}={v} does not fit", path=path)
             value |= v << shift
+        if self.signed and value >= 1 << (self.total - 1):
+            value -= 1 << self.total  # the same bits, as the signed integer the group is
         return value
 
 

@@ -12,6 +12,7 @@ and the failing entry as raw); in lenient mode it goes on from the entry's
 
 from __future__ import annotations
 
+from .limits import Limits
 from .records import HEADER_SIZE, MAGIC_BE, MAGIC_LE, SECTION, SUBSECTION, header_struct
 from .values import Fail
 
@@ -25,15 +26,24 @@ SECTION_NAMES = {SECTION: "section", SUBSECTION: "subsection"}
 class _Ctx:
     """Per-decode state handed to the payload decoders."""
 
-    __slots__ = ("codecs", "byteorder", "lenient", "diags", "section_type", "hdr")
+    __slots__ = ("codecs", "byteorder", "lenient", "diags", "section_type", "hdr", "limits", "values",
+                 "depth")
 
-    def __init__(self, codecs, byteorder: str, lenient: bool):
+    def __init__(self, codecs, byteorder: str, lenient: bool, limits: Limits):
         self.codecs = codecs
         self.byteorder = byteorder
         self.lenient = lenient
         self.diags: list = []
         self.section_type = SECTION
         self.hdr = header_struct(byteorder).unpack_from
+        self.limits = limits
+        self.values = limits.values  # values left to build (limits.MAX_VALUES)
+        self.depth = 0  # nested states being decoded
+
+    def too_many(self, off: int, path: str) -> Fail:
+        """LIMIT_EXCEEDED: the decode would build more than ``limits.values`` values."""
+        return Fail("LIMIT_EXCEEDED", off, path, f"expected a stream that decodes to at most "
+                    f"{self.limits.values} values (integers, strings, lists, objects), found more")
 
     def diag(self, code: str, offset: int, path: str, message: str) -> None:
         self.diags.append({"code": code, "severity": SEVERITY.get(code, "error"),
@@ -58,7 +68,14 @@ class _Ctx:
                        f"to fit in its entry, found {end - payload} left")
         pend = payload + size
         value = {"state": state, "state_id": sid, "version": version, "offset": off, "size": size}
+        budget = self.values
         try:
+            if self.depth >= self.limits.nesting_depth:
+                raise Fail("LIMIT_EXCEEDED", off, path, f"expected nested states at most "
+                           f"{self.limits.nesting_depth} levels deep, found more")
+            self.values -= 8
+            if self.values < 0:
+                raise self.too_many(off, path)
             if sid != sdesc["id"]:
                 raise Fail("BAD_NESTED_STATE", off + 4, path, f"expected nested state '{state}' "
                            f"(id {sdesc['id']}), found state_id {sid}")
@@ -70,6 +87,7 @@ class _Ctx:
                            f"state, found {inst}")
             _check_version(state, sdesc, version, off + 8, path)
             fn = self.codecs.payload_decoder(state, version, self.byteorder)
+            self.depth += 1
             try:
                 fields, pos = fn(buf, payload, pend, path, self)
             except Fail as err:
@@ -78,6 +96,8 @@ class _Ctx:
                                f"expected a nested size that holds its layout, found size {size}: "
                                f"{err.message}") from None
                 raise
+            finally:
+                self.depth -= 1
             if pos != pend:
                 raise Fail("BAD_NESTED_STATE", pos, path, f"expected nested size {pos - payload} "
                            f"(what its layout consumed), found {size}")
@@ -85,6 +105,7 @@ class _Ctx:
             if not self.lenient:
                 raise
             self.diag(err.code, err.offset, err.path, err.message)
+            self.values = budget  # what it built is dropped
             value["raw"] = buf[payload:pend].hex()
             return value, pend
         value["fields"] = fields
@@ -109,11 +130,17 @@ def _as_buffer(data) -> memoryview:
     return mv
 
 
-def decode_stream(codecs, data, lenient: bool = False) -> dict:
+def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = None) -> dict:
+    limits = limits or Limits()
     buf = _as_buffer(data)
     n = len(buf)
     doc: dict = {"byteorder": None, "size": n, "entries": [], "diagnostics": []}
     diags = doc["diagnostics"]
+    if n > limits.stream_size:
+        diags.append({"code": "LIMIT_EXCEEDED", "severity": "error", "offset": limits.stream_size,
+                      "path": "", "message": f"expected a stream of at most {limits.stream_size} "
+                                             f"bytes, found {n}"})
+        return doc
     head = bytes(buf[:4])
     if head == MAGIC_LE:
         byteorder = "little"
@@ -126,7 +153,9 @@ def decode_stream(codecs, data, lenient: bool = False) -> dict:
                                  + ("" if len(head) == 4 else f" ({n} byte(s))")})
         return doc
     doc["byteorder"] = byteorder
-    ctx = _Ctx(codecs, byteorder, lenient)
+    ctx = _Ctx(codecs, byteorder, lenient, limits)
+    max_entries = limits.entries
+    nent = 0  # entries (sections and subsections) read
     ctx.diags = diags
     hdr = ctx.hdr
     states, by_id, retired_by_id = codecs.states, codecs.by_id, codecs.retired_by_id
@@ -152,16 +181,19 @@ def decode_stream(codecs, data, lenient: bool = False) -> dict:
             if stype == SECTION:
                 hit = fast.get((sid, version))
                 pend = off + HEADER_SIZE + size
-                if hit is not None and size >= 0 and pend <= n and (sid, inst) not in seen:
+                if hit is not None and size >= 0 and pend <= n and (sid, inst) not in seen \
+                        and nent < max_entries:
                     fn, name = hit
                     path = f"{name}[instance {inst}]"
                     mark = len(diags)
+                    budget = ctx.values
                     ctx.section_type = SECTION
                     try:
                         fields, pos = fn(buf, off + HEADER_SIZE, pend, path, ctx)
                     except (Fail, RecursionError):
                         pos = -1
                     if pos == pend:
+                        nent += 1
                         seen.add((sid, inst))
                         entry = {"section": "section", "state": name, "state_id": sid, "version": version,
                                  "instance_id": inst, "offset": off, "size": size, "fields": fields,
@@ -171,6 +203,7 @@ def decode_stream(codecs, data, lenient: bool = False) -> dict:
                         off = pend
                         continue
                     del diags[mark:]  # the slow path below reports it properly
+                    ctx.values = budget
             first = stype
         else:
             first = int.from_bytes(buf[off:off + 4], byteorder, signed=True)
@@ -185,6 +218,11 @@ def decode_stream(codecs, data, lenient: bool = False) -> dict:
             diags.append({"code": "TRUNCATED", "severity": "error", "offset": off, "path": "",
                           "message": f"expected a {HEADER_SIZE}-byte entry header, found {left} byte(s)"})
             break
+        if nent >= max_entries:
+            diags.append({"code": "LIMIT_EXCEEDED", "severity": "error", "offset": off, "path": "",
+                          "message": f"expected at most {max_entries} entries in a stream, found more"})
+            break
+        nent += 1
         stype, sid, version, inst, size = hdr(buf, off)
         payload = off + HEADER_SIZE
         is_sub = stype == SUBSECTION
@@ -263,6 +301,7 @@ def decode_stream(codecs, data, lenient: bool = False) -> dict:
                              f"set, found {sid}")
         if error is None:
             sdesc = states[name]
+            budget = ctx.values
             try:
                 _check_version(name, sdesc, version, off + 8, path)
                 ctx.section_type = stype
@@ -283,9 +322,11 @@ def decode_stream(codecs, data, lenient: bool = False) -> dict:
                     continue
             except Fail as err:
                 error = err
-            except RecursionError:
-                error = Fail("BAD_NESTED_STATE", payload, path, "expected nested states of "
-                             "reasonable depth, found too many levels")
+            except RecursionError:  # not expected: the limits keep the recursion shallow
+                error = Fail("LIMIT_EXCEEDED", payload, path, "expected nesting within Python's "
+                             "recursion limit, found deeper")
+            if error is not None:
+                ctx.values = budget  # what it built is dropped
         if error is not None:
             entry["raw"] = buf[payload:pend].hex()
             container.append(entry)

@@ -9,7 +9,11 @@ unknown state, a count that disagrees with its array all raise
 
 from __future__ import annotations
 
+import reprlib
+
 from ..errors import KstateError
+from . import limits as _limits
+from .limits import Limits
 from .records import INT_CODES, SECTION, SUBSECTION, eof, header, int_field, magic
 
 ENTRY_KEYS = {"section", "state", "state_id", "version", "instance_id", "offset", "size", "fields",
@@ -25,6 +29,34 @@ class EncodeError(KstateError):
     def __init__(self, path: str, message: str):
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 2, 40, 40, 40
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 4
+
+
+def _show(v) -> str:
+    """A short repr of any input value for a message: bounded length, no recursion,
+    no huge-int conversion (``int`` -> ``str`` is quadratic and limited)."""
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 128:
+        return f"<a {v.bit_length()}-bit integer>"
+    try:
+        return _REPR.repr(v)
+    except Exception:  # noqa: BLE001 - a user object with a broken __repr__
+        return f"<{type(v).__name__}>"
+
+
+def _name(k) -> str:
+    """A key as it goes into a path: the string itself (cut when very long), else a short repr."""
+    if isinstance(k, str):
+        return k if len(k) <= 80 else k[:77] + "..."
+    return _show(k)
+
+
+def _key(keys) -> str:
+    """The first (in a stable order) of some unexpected keys, for a path."""
+    return _name(min(keys, key=lambda k: (not isinstance(k, str), _name(k))))
 
 
 def _is_int(v) -> bool:
@@ -44,17 +76,20 @@ def _hex(value, path: str, length: int | None = None) -> bytes:
     try:
         data = bytes.fromhex(value)
     except ValueError:
-        raise EncodeError(path, f"expected a hex string, found {value[:40]!r}") from None
+        raise EncodeError(path, f"expected a hex string, found {_show(value[:40])}") from None
     if length is not None and len(data) != length:
         raise EncodeError(path, f"expected {length} byte(s) of hex, found {len(data)}")
     return data
 
 
 class Encoder:
-    def __init__(self, codecs, byteorder: str):
+    def __init__(self, codecs, byteorder: str, limits: Limits | None = None):
         self.c = codecs
         self.bo = byteorder
         self.hdr = header(byteorder)
+        self.limits = limits or Limits()
+        self.depth = 0  # nested states being encoded
+        self._depths: dict | None = None
 
     # --- stream ------------------------------------------------------------------
 
@@ -66,10 +101,18 @@ class Encoder:
             raise EncodeError("entries", "expected a list of entries")
         extra = set(doc) - {"byteorder", "size", "entries", "diagnostics"}
         if extra:
-            raise EncodeError(sorted(extra)[0], "unexpected key in the document")
+            raise EncodeError(_key(extra), "unexpected key in the document")
+        count = len(entries) + sum(len(e["subsections"]) for e in entries
+                                   if isinstance(e, dict) and isinstance(e.get("subsections"), list))
+        if count > self.limits.entries:
+            raise EncodeError("entries", f"expected at most {self.limits.entries} entries "
+                              f"(sections and subsections), found {count}")
         out = bytearray(magic(self.bo).build(None))
         for i, e in enumerate(entries):
             out += self.entry(e, f"entries[{i}]", SECTION, None)
+            if len(out) > self.limits.stream_size:
+                raise EncodeError(f"entries[{i}]", f"expected a stream of at most "
+                                  f"{self.limits.stream_size} bytes, found more")
         out += eof(self.bo).build(None)
         return bytes(out)
 
@@ -83,7 +126,7 @@ class Encoder:
                 raise EncodeError(f"{path}.state", "missing: name the state")
             name = self.c.by_id.get(sid) or (self.c.retired_by_id.get(sid) if raw else None)
             if name is None and not raw:
-                raise EncodeError(f"{path}.state_id", f"unknown state_id {sid}")
+                raise EncodeError(f"{path}.state_id", f"unknown state_id {_show(sid)}")
             return name, sid
         if not isinstance(name, str):
             raise EncodeError(f"{path}.state", "expected a state name")
@@ -94,7 +137,7 @@ class Encoder:
         else:
             raise EncodeError(f"{path}.state", f"unknown state '{name}'")
         if sid is not None and sid != real:
-            raise EncodeError(f"{path}.state_id", f"state '{name}' has id {real}, found {sid}")
+            raise EncodeError(f"{path}.state_id", f"state '{name}' has id {real}, found {_show(sid)}")
         return name, real
 
     def entry(self, e, path: str, stype: int, parent) -> bytes:
@@ -102,10 +145,10 @@ class Encoder:
             raise EncodeError(path, "expected an entry object")
         extra = set(e) - ENTRY_KEYS
         if extra:
-            raise EncodeError(f"{path}.{sorted(extra)[0]}", "unexpected key in an entry")
+            raise EncodeError(f"{path}.{_key(extra)}", "unexpected key in an entry")
         want = "section" if stype == SECTION else "subsection"
         if "section" in e and e["section"] != want:
-            raise EncodeError(f"{path}.section", f"expected '{want}', found {e['section']!r}")
+            raise EncodeError(f"{path}.section", f"expected '{want}', found {_show(e['section'])}")
         raw = "raw" in e
         if raw and "fields" in e:
             raise EncodeError(path, "expected either 'fields' or 'raw', found both")
@@ -167,12 +210,18 @@ class Encoder:
     def _check_version(self, name, sdesc, version, path) -> None:
         if not sdesc["min_version"] <= version <= sdesc["version"]:
             raise EncodeError(path, f"expected a version of '{name}' in [{sdesc['min_version']}, "
-                              f"{sdesc['version']}], found {version}")
+                              f"{sdesc['version']}], found {_show(version)}")
 
     # --- payloads ----------------------------------------------------------------
 
     def fields(self, state: str, version: int, obj, path: str, stype: int) -> bytes:
         layout = self.c.states[state]["layouts"][version]
+        if self._depths is None:
+            self._depths = _limits.struct_depths(self.c.structs)
+        depth = _limits.layout_depth(layout, self._depths)
+        if depth > _limits.MAX_TYPE_DEPTH:
+            raise EncodeError(path, f"expected plain structs nested at most {_limits.MAX_TYPE_DEPTH} "
+                              f"deep, found {min(depth, 1 << 20)} levels in '{state}' version {version}")
         return self.members(layout, obj, path, stype, counted=True)
 
     def members(self, layout, obj, path: str, stype: int, counted: bool = False) -> bytes:
@@ -183,7 +232,7 @@ class Encoder:
             names += [f[0] for f in mb["fields"]] if "bits" in mb else [mb["name"]]
         extra = [k for k in obj if k not in names]
         if extra:
-            raise EncodeError(f"{path}.{extra[0]}", "unexpected field (not in this layout)")
+            raise EncodeError(f"{path}.{_name(extra[0])}", "unexpected field (not in this layout)")
         counts: dict = {}
         if counted:
             for mb in layout:
@@ -216,7 +265,7 @@ class Encoder:
             else:
                 value = obj[name]
                 if name in counts and value != counts[name][0]:
-                    raise EncodeError(fpath, f"count {value!r} disagrees with '{counts[name][1]}', "
+                    raise EncodeError(fpath, f"count {_show(value)} disagrees with '{counts[name][1]}', "
                                       f"which has {counts[name][0]} element(s)")
             out += self.field(mb, value, fpath, stype)
         return bytes(out)
@@ -230,7 +279,7 @@ class Encoder:
             if name in counts:
                 v = obj.get(name, counts[name][0])
                 if v != counts[name][0]:
-                    raise EncodeError(fpath, f"count {v!r} disagrees with '{counts[name][1]}', "
+                    raise EncodeError(fpath, f"count {_show(v)} disagrees with '{counts[name][1]}', "
                                       f"which has {counts[name][0]} element(s)")
             elif name not in obj:
                 raise EncodeError(fpath, "missing field")
@@ -238,9 +287,11 @@ class Encoder:
                 v = obj[name]
             if not _is_int(v) or not 0 <= v < (1 << width):
                 raise EncodeError(fpath, f"expected an integer in [0, {(1 << width) - 1}] "
-                                  f"({width}-bit field), found {v!r}")
+                                  f"({width}-bit field), found {_show(v)}")
             shift = offset if self.bo == "little" else nbits - offset - width
             word |= v << shift
+        if mb["bits"].startswith("i") and word >= 1 << (nbits - 1):
+            word -= 1 << nbits  # the same bits, as the signed integer the group is
         return int_field(mb["bits"], self.bo).build(word)
 
     def field(self, mb: dict, value, path: str, stype: int) -> bytes:
@@ -249,13 +300,13 @@ class Encoder:
             if "fixed" in mb:
                 data = self.value(typ, value, path, stype)
                 if data != self._fixed_bytes(typ, mb["fixed"]):
-                    raise EncodeError(path, f"expected the fixed value {mb['fixed']:#x}, found {value!r}")
+                    raise EncodeError(path, f"expected the fixed value {mb['fixed']:#x}, found {_show(value)}")
                 return data
             if "range" in mb and _is_int(value) and not mb["range"][0] <= value <= mb["range"][1]:
                 raise EncodeError(path, f"expected a value in @range({mb['range'][0]}, "
-                                  f"{mb['range'][1]}), found {value}")
+                                  f"{mb['range'][1]}), found {_show(value)}")
             if "max" in mb and _is_int(value) and value > mb["max"]:
-                raise EncodeError(path, f"expected a count <= @max({mb['max']}), found {value}")
+                raise EncodeError(path, f"expected a count <= @max({mb['max']}), found {_show(value)}")
             return self.value(typ, value, path, stype)
         if typ[0] == "bytes":
             data = _hex(value, path, shape[1] if shape[0] == "fixed" else None)
@@ -283,18 +334,18 @@ class Encoder:
             iname = typ[1] if kind == "int" else "u64"
             lo, hi = _int_range(iname)
             if not _is_int(v) or not lo <= v <= hi:
-                raise EncodeError(path, f"expected an integer in [{lo}, {hi}] ({iname}), found {v!r}")
+                raise EncodeError(path, f"expected an integer in [{lo}, {hi}] ({iname}), found {_show(v)}")
             return int_field(iname, self.bo).build(v)
         if kind == "bool":
             if not isinstance(v, bool):
-                raise EncodeError(path, f"expected true or false, found {v!r}")
+                raise EncodeError(path, f"expected true or false, found {_show(v)}")
             return b"\x01" if v else b"\x00"
         if kind == "char":
             n = typ[1]
             if isinstance(v, dict) and set(v) == {"bytes"}:
                 return _hex(v["bytes"], f"{path}.bytes", n)
             if not isinstance(v, str):
-                raise EncodeError(path, f"expected a string (or {{\"bytes\": hex}}), found {v!r}")
+                raise EncodeError(path, f"expected a string (or {{\"bytes\": hex}}), found {_show(v)}")
             data = v.encode("utf-8", "surrogatepass")
             if b"\0" in data or len(data) > n:
                 raise EncodeError(path, f"expected a string of at most {n} UTF-8 bytes without NUL, "
@@ -328,9 +379,9 @@ class Encoder:
                     elif _is_int(item) and item >= 0:
                         word |= item
                     else:
-                        raise EncodeError(f"{path}[{i}]", f"expected a flag name or an integer, found {item!r}")
+                        raise EncodeError(f"{path}[{i}]", f"expected a flag name or an integer, found {_show(item)}")
             else:
-                raise EncodeError(path, f"expected a list of flag names, found {v!r}")
+                raise EncodeError(path, f"expected a list of flag names, found {_show(v)}")
         elif isinstance(v, str):
             if v not in names:
                 raise EncodeError(path, f"unknown name '{v}' of enum {name} ({', '.join(names)})")
@@ -338,9 +389,9 @@ class Encoder:
         elif _is_int(v):
             word = v
         else:
-            raise EncodeError(path, f"expected a name of enum {name} or an integer, found {v!r}")
+            raise EncodeError(path, f"expected a name of enum {name} or an integer, found {_show(v)}")
         if not lo <= word <= hi:
-            raise EncodeError(path, f"expected a value that fits {e['base']}, found {word}")
+            raise EncodeError(path, f"expected a value that fits {e['base']}, found {_show(word)}")
         return int_field(e["base"], self.bo).build(word)
 
     def nested(self, state: str, v, path: str, stype: int) -> bytes:
@@ -348,12 +399,12 @@ class Encoder:
             raise EncodeError(path, f"expected a nested state object, found {type(v).__name__}")
         extra = set(v) - NESTED_KEYS
         if extra:
-            raise EncodeError(f"{path}.{sorted(extra)[0]}", "unexpected key in a nested state")
+            raise EncodeError(f"{path}.{_key(extra)}", "unexpected key in a nested state")
         sdesc = self.c.states[state]
         if "state" in v and v["state"] != state:
-            raise EncodeError(f"{path}.state", f"expected '{state}', found {v['state']!r}")
+            raise EncodeError(f"{path}.state", f"expected '{state}', found {_show(v['state'])}")
         if "state_id" in v and v["state_id"] != sdesc["id"]:
-            raise EncodeError(f"{path}.state_id", f"expected {sdesc['id']}, found {v['state_id']!r}")
+            raise EncodeError(f"{path}.state_id", f"expected {sdesc['id']}, found {_show(v['state_id'])}")
         version = v.get("version", sdesc["version"])
         if not _is_int(version):
             raise EncodeError(f"{path}.version", "expected an integer version")
@@ -363,15 +414,22 @@ class Encoder:
             self._check_version(state, sdesc, version, f"{path}.version")
             if "fields" not in v:
                 raise EncodeError(f"{path}.fields", "missing")
-            payload = self.fields(state, version, v["fields"], f"{path}.fields", stype)
+            if self.depth >= self.limits.nesting_depth:  # as the decoder: deeper ones only raw
+                raise EncodeError(path, f"expected nested states with fields at most "
+                                  f"{self.limits.nesting_depth} levels deep, found more")
+            self.depth += 1
+            try:
+                payload = self.fields(state, version, v["fields"], f"{path}.fields", stype)
+            finally:
+                self.depth -= 1
         return self._header(stype, sdesc["id"], version, 0, len(payload), path) + payload
 
 
-def encode_doc(codecs, doc, byteorder: str | None = None) -> bytes:
+def encode_doc(codecs, doc, byteorder: str | None = None, limits: Limits | None = None) -> bytes:
     bo = byteorder or (doc.get("byteorder") if isinstance(doc, dict) else None) or "little"
-    if bo not in ("little", "big"):
-        raise EncodeError("byteorder", f"expected 'little' or 'big', found {bo!r}")
+    if not isinstance(bo, str) or bo not in ("little", "big"):
+        raise EncodeError("byteorder", f"expected 'little' or 'big', found {_show(bo)}")
     try:
-        return Encoder(codecs, bo).stream(doc)
+        return Encoder(codecs, bo, limits).stream(doc)
     except RecursionError:
         raise EncodeError("", "the document nests too deeply") from None

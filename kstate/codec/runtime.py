@@ -41,15 +41,15 @@ class CodecSet:
         c.payload_decoder(state, version)
         return c.sources[(state, version)]
 
-    def decode(self, data, lenient: bool = False) -> dict:
+    def decode(self, data, lenient: bool = False, limits=None) -> dict:
         from .decoder import decode_stream
 
-        return decode_stream(self, data, lenient)
+        return decode_stream(self, data, lenient, limits)
 
-    def encode(self, doc, byteorder: str | None = None) -> bytes:
+    def encode(self, doc, byteorder: str | None = None, limits=None) -> bytes:
         from .encoder import encode_doc
 
-        return encode_doc(self, doc, byteorder)
+        return encode_doc(self, doc, byteorder, limits)
 
 
 def codecs_for(schema_set) -> CodecSet:
