@@ -213,10 +213,13 @@ def value_of(vt: m.ValueType) -> st.SearchStrategy:
     raise TypeError(f"no values for {vt!r}")
 
 
-def field_value(state: m.State | None, f: m.Field) -> st.SearchStrategy:
+def field_value(state: m.State | None, f: m.Field, length: int | None = None) -> st.SearchStrategy:
+    """Values of field ``f``; ``length`` fixes the element count of a ``[count]`` array."""
     if isinstance(f.type, m.BytesType):
         if isinstance(f.shape, m.Fixed):
             return st.binary(min_size=f.shape.length, max_size=f.shape.length).map(bytes.hex)
+        if length is not None:
+            return st.binary(min_size=length, max_size=length).map(bytes.hex)
         return st.binary(max_size=_count_limit(state, f)).map(bytes.hex)
     if f.fixed is not None:
         base = f.type.decl if isinstance(f.type, m.EnumType) else None
@@ -231,20 +234,31 @@ def field_value(state: m.State | None, f: m.Field) -> st.SearchStrategy:
         return elem
     if isinstance(f.shape, m.Fixed):
         return st.lists(elem, min_size=f.shape.length, max_size=f.shape.length)
+    if length is not None:
+        return st.lists(elem, min_size=length, max_size=length)
     return st.lists(elem, max_size=_count_limit(state, f))
 
 
-def members_of(state: m.State | None, members) -> st.SearchStrategy:
-    """A ``fields`` object for ``members`` (count fields left out: the encoder derives them)."""
-    parts: dict[str, st.SearchStrategy] = {}
-    counts = {f.shape.count for f in members if not f.is_bits and isinstance(f.shape, m.Counted)}
+@st.composite
+def members_of(draw, state: m.State | None, members) -> dict:
+    """A ``fields`` object for ``members`` (count fields left out: the encoder
+    derives them; arrays that share a count get the same length)."""
+    arrays: dict[str, list[m.Field]] = {}
+    for mb in members:
+        if not mb.is_bits and isinstance(mb.shape, m.Counted):
+            arrays.setdefault(mb.shape.count, []).append(mb)
+    lengths = {count: draw(st.integers(0, min(_count_limit(state, f) for f in fs)))
+               for count, fs in arrays.items()}
+    out: dict = {}
     for mb in members:
         if mb.is_bits:
             for b in mb.fields:
-                parts[b.name] = st.integers(0, b.max_value)
-        elif mb.name not in counts:
-            parts[mb.name] = field_value(state, mb)
-    return st.fixed_dictionaries(parts)
+                if b.name not in arrays:
+                    out[b.name] = draw(st.integers(0, b.max_value))
+        elif mb.name not in arrays:
+            length = lengths.get(mb.shape.count) if isinstance(mb.shape, m.Counted) else None
+            out[mb.name] = draw(field_value(state, mb, length))
+    return out
 
 
 @st.composite

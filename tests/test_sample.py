@@ -48,3 +48,19 @@ def test_cli_sample_usage_errors(tmp_path):
         res = run_kstate("sample", "schemas", *args)
         assert res.returncode == 2, args
         assert "Traceback" not in res.stderr
+
+
+def test_arrays_sharing_one_count_get_one_length(tmp_path):
+    path = tmp_path / "s.kstate"
+    path.write_text("state s { id = 1; version = 1; n: u8 @max(5); a: u16[n]; b: bytes[n]; "
+                    "bits u8 { m: 3; } c: u32[m]; }\n")
+    ss = kstate.load(path)
+    lengths = set()
+    for entry in examples(entries_of(ss.states["s"], 1), 20, seed=2):
+        fields = entry["fields"]
+        assert len(fields["a"]) * 2 == len(fields["b"])  # hex: two digits a byte
+        lengths.add(len(fields["a"]))
+        doc = ss.decode(ss.encode({"entries": [entry]}))
+        assert doc["diagnostics"] == []
+        assert doc["entries"][0]["fields"]["m"] == len(fields["c"])
+    assert len(lengths) > 1
