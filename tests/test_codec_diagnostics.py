@@ -103,25 +103,25 @@ def test_subsection_without_section(ss):
 
 def test_bad_size(ss):
     doc = decode(ss, MAGIC + hdr(2, 3, 2, 1, -8) + TEST_V2 + EOF_)
-    check(doc, "BAD_SIZE", "error", 4 + 16, "test[instance 1]")
+    check(doc, "BAD_SIZE", "error", 4, "test[instance 1]")
 
 
 def test_unknown_state_kept_raw(ss):
     doc = decode(ss, MAGIC + hdr(2, 99, 1, 4, 3) + b"\x01\x02\x03" + EOF_)
-    check(doc, "UNKNOWN_STATE", "error", 8, "state 99[instance 4]")
+    check(doc, "UNKNOWN_STATE", "error", 4, "state 99[instance 4]")
     e = doc["entries"][0]
     assert e["raw"] == "010203" and e["state"] is None and "fields" not in e
 
 
 def test_unknown_subsection_state(ss):
     blob = MAGIC + tentry(inst=7) + hdr(1, 32, 2, 7, 0) + EOF_
-    check(decode(ss, blob), "UNKNOWN_SUBSECTION", "error", 50 + 4, "test[instance 7]/pci")
+    check(decode(ss, blob), "UNKNOWN_SUBSECTION", "error", 50, "test[instance 7]/pci")
 
 
 def test_unknown_subsection_instance(ss):
     blob = MAGIC + tentry(inst=7) + hdr(1, 4, 1, 8, 4) + bytes(4) + EOF_
     doc = decode(ss, blob)
-    check(doc, "UNKNOWN_SUBSECTION", "error", 50 + 12, "test[instance 7]/test_v2")
+    check(doc, "UNKNOWN_SUBSECTION", "error", 50, "test[instance 7]/test_v2")
     assert doc["entries"][0]["subsections"][0]["raw"] == "00000000"
 
 
@@ -132,7 +132,7 @@ def test_subsection_since(ss):
     blob = encode(ss, doc)
     extra = hdr(1, 52, 1, 3, 1) + b"\x05"
     blob = blob[:-4] + extra + EOF_
-    d = check(decode(ss, blob), "UNKNOWN_SUBSECTION", "error", len(blob) - 4 - len(extra) + 4,
+    d = check(decode(ss, blob), "UNKNOWN_SUBSECTION", "error", len(blob) - 4 - len(extra),
               "feat[instance 3]/ext2")
     assert "version 1" in d["message"]
 
@@ -140,7 +140,7 @@ def test_subsection_since(ss):
 def test_retired_state_is_a_warning_kept_raw(ss):
     blob = MAGIC + hdr(2, 70, 1, 0, 2) + b"\xab\xcd" + tentry() + EOF_
     doc = decode(ss, blob)
-    check(doc, "RETIRED_STATE", "warning", 8, "gone[instance 0]")
+    check(doc, "RETIRED_STATE", "warning", 4, "gone[instance 0]")
     assert doc["entries"][0]["raw"] == "abcd" and doc["entries"][0]["state"] == "gone"
     assert doc["entries"][1]["fields"]["s"] == "abc"  # strict mode goes on after a warning
     assert encode(ss, doc) == blob
@@ -148,14 +148,14 @@ def test_retired_state_is_a_warning_kept_raw(ss):
 
 def test_version_too_new(ss):
     doc = decode(ss, MAGIC + tentry(version=3) + EOF_)
-    check(doc, "VERSION_TOO_NEW", "error", 12, "test[instance 1]")
+    check(doc, "VERSION_TOO_NEW", "error", 4, "test[instance 1]")
     assert doc["entries"][0]["raw"] == TEST_V2.hex()
 
 
 def test_version_too_old(ss):
     body = struct.pack("<II", 1, 0)
     doc = decode(ss, MAGIC + hdr(2, 32, 1, 0, len(body)) + body + EOF_)
-    d = check(doc, "VERSION_TOO_OLD", "error", 12, "pci[instance 0]")
+    d = check(doc, "VERSION_TOO_OLD", "error", 4, "pci[instance 0]")
     assert "2" in d["message"] and "1" in d["message"]
 
 
@@ -253,7 +253,7 @@ def test_unknown_flags_is_a_warning(ss):
 
 def test_duplicate_instance(ss):
     doc = decode(ss, MAGIC + tentry(inst=5) + tentry(inst=5) + EOF_)
-    check(doc, "DUPLICATE_INSTANCE", "error", 50 + 12, "test[instance 5]")
+    check(doc, "DUPLICATE_INSTANCE", "error", 50, "test[instance 5]")
 
 
 def nested_offset(ss):
@@ -263,9 +263,9 @@ def nested_offset(ss):
 
 
 @pytest.mark.parametrize("rel,patch,at", [
-    (4, struct.pack("<i", 51), 4),     # state_id not the field's state
+    (4, struct.pack("<i", 51), 0),     # state_id not the field's state
     (0, struct.pack("<i", 1), 0),      # section_type not the enclosing entry's
-    (12, struct.pack("<i", 9), 12),    # instance_id not 0
+    (12, struct.pack("<i", 9), 0),     # instance_id not 0
 ])
 def test_bad_nested_state_header(ss, rel, patch, at):
     kid = nested_offset(ss)
@@ -293,7 +293,7 @@ def test_bad_nested_state_lenient_resumes_after_its_size(ss):
 def test_nested_version_too_new(ss):
     kid = nested_offset(ss)
     doc = decode(ss, feat_blob(ss, kid + 8, struct.pack("<i", 3)))
-    check(doc, "VERSION_TOO_NEW", "error", kid + 8, "feat[instance 2].kid")
+    check(doc, "VERSION_TOO_NEW", "error", kid, "feat[instance 2].kid")
 
 
 def test_strict_stops_lenient_goes_on(ss):
@@ -345,7 +345,7 @@ def test_subsection_repeated_or_out_of_order(ss):
     blob = encode(ss, doc)
     ext = hdr(1, 51, 1, 3, 4) + struct.pack("<i", 1)
     blob2 = blob[:-4] + ext + EOF_  # ext after ext2: declared order is ext, ext2
-    d = check(decode(ss, blob2), "UNKNOWN_SUBSECTION", "error", len(blob) - 4 + 4, "feat[instance 3]/ext")
+    d = check(decode(ss, blob2), "UNKNOWN_SUBSECTION", "error", len(blob) - 4, "feat[instance 3]/ext")
     assert "order" in d["message"]
     lenient = decode(ss, blob2, lenient=True)
     subs = lenient["entries"][0]["subsections"]
@@ -358,4 +358,4 @@ def test_big_endian_stream_diagnostics(ss):
     doc = decode(ss, blob)
     assert doc["byteorder"] == "big"
     assert doc["entries"][0]["fields"] == {"s": "abc", "p_ulong": 1, "folio": 2}
-    check(doc, "VERSION_TOO_NEW", "error", 50 + 8, "test[instance 2]")
+    check(doc, "VERSION_TOO_NEW", "error", 50, "test[instance 2]")

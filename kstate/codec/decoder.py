@@ -62,9 +62,9 @@ class _Ctx:
         stype, sid, version, inst, size = self.hdr(buf, off)
         payload = off + HEADER_SIZE
         if size < 0:
-            raise Fail("BAD_SIZE", off + 16, path, f"expected a nested entry size >= 0, found {size}")
+            raise Fail("BAD_SIZE", off, path, f"expected a nested entry size >= 0, found {size}")
         if size > end - payload:
-            raise Fail("TRUNCATED", off + 16, path, f"expected the nested entry's {size} byte(s) "
+            raise Fail("TRUNCATED", off, path, f"expected the nested entry's {size} byte(s) "
                        f"to fit in its entry, found {end - payload} left")
         pend = payload + size
         value = {"state": state, "state_id": sid, "version": version, "offset": off, "size": size}
@@ -77,15 +77,15 @@ class _Ctx:
             if self.values < 0:
                 raise self.too_many(off, path)
             if sid != sdesc["id"]:
-                raise Fail("BAD_NESTED_STATE", off + 4, path, f"expected nested state '{state}' "
+                raise Fail("BAD_NESTED_STATE", off, path, f"expected nested state '{state}' "
                            f"(id {sdesc['id']}), found state_id {sid}")
             if stype != self.section_type:
                 raise Fail("BAD_NESTED_STATE", off, path, f"expected the enclosing entry's section_type "
                            f"{self.section_type}, found {stype}")
             if inst != 0:
-                raise Fail("BAD_NESTED_STATE", off + 12, path, f"expected instance_id 0 in a nested "
+                raise Fail("BAD_NESTED_STATE", off, path, f"expected instance_id 0 in a nested "
                            f"state, found {inst}")
-            _check_version(state, sdesc, version, off + 8, path)
+            _check_version(state, sdesc, version, off, path)
             fn = self.codecs.payload_decoder(state, version, self.byteorder)
             self.depth += 1
             try:
@@ -238,7 +238,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
         if size < 0:
             entry["raw"] = ""
             entries.append(entry)
-            diags.append({"code": "BAD_SIZE", "severity": "error", "offset": off + 16, "path": path,
+            diags.append({"code": "BAD_SIZE", "severity": "error", "offset": off, "path": path,
                           "message": f"expected an entry size >= 0, found {size}"})
             break
         pend = payload + size
@@ -269,14 +269,14 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
             subs = [s for s, since in states[pname]["subsections"] if (since or 0) <= pversion]
             idx = subs.index(name) if name in subs else -1
             if idx < 0:
-                error = Fail("UNKNOWN_SUBSECTION", off + 4, path, f"expected a subsection of "
+                error = Fail("UNKNOWN_SUBSECTION", off, path, f"expected a subsection of "
                              f"'{pname}' version {pversion} ({', '.join(subs) or 'none'}), "
                              f"found state_id {sid}")
             elif inst != pinst:
-                error = Fail("UNKNOWN_SUBSECTION", off + 12, path, f"expected the parent's "
+                error = Fail("UNKNOWN_SUBSECTION", off, path, f"expected the parent's "
                              f"instance_id {pinst}, found {inst}")
             elif idx <= last:
-                error = Fail("UNKNOWN_SUBSECTION", off + 4, path, f"expected the subsections of "
+                error = Fail("UNKNOWN_SUBSECTION", off, path, f"expected the subsections of "
                              f"'{pname}' once each in declared order ({', '.join(subs)}), found "
                              f"'{name}' again or out of order")
             else:
@@ -284,26 +284,26 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
         else:
             key = (sid, inst)
             if key in seen:
-                error = Fail("DUPLICATE_INSTANCE", off + 12, path, f"expected each (state_id, "
+                error = Fail("DUPLICATE_INSTANCE", off, path, f"expected each (state_id, "
                              f"instance_id) once, found ({sid}, {inst}) again")
             seen.add(key)
             parent = (entry, name, version, inst, -1, path)
         if error is None:
             if name is None and rname is not None:
-                ctx.diag("RETIRED_STATE", off + 4, path, f"expected a state this schema set "
+                ctx.diag("RETIRED_STATE", off, path, f"expected a state this schema set "
                          f"restores, found retired state '{rname}' (id {sid}); its bytes are kept raw")
                 entry["raw"] = buf[payload:pend].hex()
                 container.append(entry)
                 off = pend
                 continue
             if not name:
-                error = Fail("UNKNOWN_STATE", off + 4, path, f"expected a state_id of this schema "
+                error = Fail("UNKNOWN_STATE", off, path, f"expected a state_id of this schema "
                              f"set, found {sid}")
         if error is None:
             sdesc = states[name]
             budget = ctx.values
             try:
-                _check_version(name, sdesc, version, off + 8, path)
+                _check_version(name, sdesc, version, off, path)
                 ctx.section_type = stype
                 fn = decoder_of(name, version)
                 if stype == SECTION:
