@@ -420,6 +420,39 @@ static inline int ks_writer_finish(struct ks_writer *w)
 #include <linux/slab.h>
 #include <linux/string.h>
 
+/*
+ * The entry a generated table is saving or restoring: its first field, a
+ * probe, fills this from the 20-byte header just before the payload, for the
+ * callbacks after it (version windows, [..] arrays, nested section types).
+ */
+struct ks_entry_ctx {
+	const u8 *payload;
+	int version;
+	int size;
+	int section_type;
+};
+
+static inline void ks_entry_probe_restore(struct ks_entry_ctx *e, const u8 *payload)
+{
+	s32 hdr[5];
+
+	memcpy(hdr, payload - sizeof(hdr), sizeof(hdr));
+	e->payload = payload;
+	e->version = hdr[2];
+	e->size = hdr[4];
+	e->section_type = hdr[0];
+}
+
+/* On save the header is written already; only its section type matters. */
+static inline void ks_entry_probe_save(struct ks_entry_ctx *e, const u8 *payload)
+{
+	s32 type;
+
+	memcpy(&type, payload - 20, sizeof(type));
+	e->section_type = type;
+}
+#include <linux/string.h>
+
 static inline unsigned long ks_addr_base(const struct kstate_field *field)
 {
 	return field->addr_type == KS_VMEMMAP_ADDR ? VMEMMAP_START : PAGE_OFFSET;

@@ -71,39 +71,28 @@ struct kstate_description test_v2_kstate = {
 	},
 };
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } test_ks_ctx;
 
 static int test_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	test_ks_ctx.payload = ks_pos;
-	test_ks_ctx.version = ks_hdr[2];
-	test_ks_ctx.size = ks_hdr[4];
-	test_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&test_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int test_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	test_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&test_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -115,7 +104,7 @@ static int test_ks_k_restore(struct kstate_stream *stream, void *ks_obj,
 	int ret = 0;
 	(void)field;
 
-	if (test_ks_ctx.version >= 2)
+	if (test_ks_ctx.e.version >= 2)
 		return 0;
 	ks_n = 2;
 	ret = test_restore_k(obj, stream->pos, ks_n);

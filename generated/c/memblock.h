@@ -69,39 +69,28 @@ int reserve_mem_ser_restore_start(struct reserve_mem_ser *obj, const void *old, 
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } reserve_mem_ser_ks_ctx;
 
 static int reserve_mem_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	reserve_mem_ser_ks_ctx.payload = ks_pos;
-	reserve_mem_ser_ks_ctx.version = ks_hdr[2];
-	reserve_mem_ser_ks_ctx.size = ks_hdr[4];
-	reserve_mem_ser_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&reserve_mem_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int reserve_mem_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	reserve_mem_ser_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&reserve_mem_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -113,7 +102,7 @@ static int reserve_mem_ser_ks_start_restore(struct kstate_stream *stream, void *
 	int ret = 0;
 	(void)field;
 
-	if (reserve_mem_ser_ks_ctx.version >= 3)
+	if (reserve_mem_ser_ks_ctx.e.version >= 3)
 		return 0;
 	ks_n = 8;
 	ret = reserve_mem_ser_restore_start(obj, stream->pos, ks_n);

@@ -68,39 +68,28 @@ int memfd_restore_old_flags(struct memfd *obj, const void *old, size_t size);
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } memfd_ks_ctx;
 
 static int memfd_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	memfd_ks_ctx.payload = ks_pos;
-	memfd_ks_ctx.version = ks_hdr[2];
-	memfd_ks_ctx.size = ks_hdr[4];
-	memfd_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&memfd_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int memfd_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	memfd_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&memfd_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -148,7 +137,7 @@ static int memfd_ks_old_flags_restore(struct kstate_stream *stream, void *ks_obj
 	int ret = 0;
 	(void)field;
 
-	if (memfd_ks_ctx.version >= 3)
+	if (memfd_ks_ctx.e.version >= 3)
 		return 0;
 	ks_n = 4;
 	ret = memfd_restore_old_flags(obj, stream->pos, ks_n);

@@ -113,11 +113,12 @@ class KernelGen:
         self.k = KState(st.name, self.owner)
         self.rest_names = rest_names
         self.ctx = f"{st.name}_ks_ctx"
+        self.entry = f"{self.ctx}.e"  # the struct ks_entry_ctx of the entry at hand
 
     def esave(self, t: m.ValueType, ptr: str) -> list[str]:
         if isinstance(t, m.StateType):
             self.k.needs_ctx = True  # the probe records the entry's section type
-        return _elem_save(t, ptr, self.ctx)
+        return _elem_save(t, ptr, self.entry)
 
     def fname(self, what: str, kind: str) -> str:
         return f"{self.st.name}_ks_{what}_{kind}"
@@ -172,7 +173,7 @@ class KernelGen:
             self.k.entries.append(f"KSTATE_BASE_TYPE_DEPRECATED({f.c_name}, {tname}, {f.removed - 1})")
             return
         self.k.needs_ctx = True
-        body = [f"if ({self.ctx}.version >= {f.removed})", "\treturn 0;"]
+        body = [f"if ({self.entry}.version >= {f.removed})", "\treturn 0;"]
         if f.counts and isinstance(t, m.IntType):
             self.k.ctx_counts.append(f"nr_{f.c_name}")
             body += ["{", f"\t{t.c_type} ks_c;", "",
@@ -188,7 +189,7 @@ class KernelGen:
         elif isinstance(f.shape, m.Counted):
             body.append(f"ks_n = {self.count_expr(f)} * {t.size};")
         elif isinstance(f.shape, m.Rest):
-            body.append(f"ks_n = (size_t)({self.ctx}.payload + {self.ctx}.size - (u8 *)stream->pos);")
+            body.append(f"ks_n = (size_t)({self.entry}.payload + {self.entry}.size - (u8 *)stream->pos);")
         else:
             body.append(f"ks_n = {fixed_size};")
         if f.discard:
@@ -288,7 +289,7 @@ class KernelGen:
                 limits.append(cf.max)
         check = [f"if (ks_n > {min(limits)})", "\treturn -E2BIG;"] if limits else []
         if isinstance(shape, m.Rest):
-            rest_n = [f"ks_n = (size_t)({self.ctx}.payload + {self.ctx}.size - (u8 *)stream->pos) / "
+            rest_n = [f"ks_n = (size_t)({self.entry}.payload + {self.entry}.size - (u8 *)stream->pos) / "
                       f"sizeof(*{member});"]
         else:
             rest_n = set_n
@@ -327,15 +328,9 @@ class KernelGen:
             probe = self.fname("entry", "probe")
             save_probe = self.fname("entry", "save_probe")
             self.k.functions.insert(0, _fn(save_probe, [
-                "s32 ks_type;", "",
-                "memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));",
-                f"{self.ctx}.section_type = ks_type;", "return 0;"], self.owner, uses_obj=False))
+                f"ks_entry_probe_save(&{self.entry}, stream->pos);", "return 0;"], self.owner, uses_obj=False))
             self.k.functions.insert(0, _fn(probe, [
-                "const u8 *ks_pos = stream->pos;", "s32 ks_hdr[5];", "",
-                "memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));",
-                f"{self.ctx}.payload = ks_pos;", f"{self.ctx}.version = ks_hdr[2];",
-                f"{self.ctx}.size = ks_hdr[4];", f"{self.ctx}.section_type = ks_hdr[0];", "return 0;"],
-                self.owner, uses_obj=False))
+                f"ks_entry_probe_restore(&{self.entry}, stream->pos);", "return 0;"], self.owner, uses_obj=False))
             self.k.entries.insert(0, _entry("(entry)", 0, "KS_CUSTOM", [f".save = {save_probe}",
                                                                          f".restore = {probe}"]))
         return self.k

@@ -217,39 +217,28 @@ int iommu_domain_restore_tables(struct kstate_stream *stream, void *obj, const s
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } iommu_hw_ser_ks_ctx;
 
 static int iommu_hw_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	iommu_hw_ser_ks_ctx.payload = ks_pos;
-	iommu_hw_ser_ks_ctx.version = ks_hdr[2];
-	iommu_hw_ser_ks_ctx.size = ks_hdr[4];
-	iommu_hw_ser_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&iommu_hw_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int iommu_hw_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	iommu_hw_ser_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&iommu_hw_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -261,7 +250,7 @@ static int iommu_hw_ser_ks_context_tables_bitmap_restore(struct kstate_stream *s
 	int ret = 0;
 	(void)field;
 
-	if (iommu_hw_ser_ks_ctx.version >= 2)
+	if (iommu_hw_ser_ks_ctx.e.version >= 2)
 		return 0;
 	ks_n = 64;
 	ret = iommu_hw_ser_restore_context_tables_bitmap(obj, stream->pos, ks_n);
@@ -371,39 +360,28 @@ struct kstate_description iommu_domain_ser_kstate = {
 	},
 };
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } iommu_device_ser_ks_ctx;
 
 static int iommu_device_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	iommu_device_ser_ks_ctx.payload = ks_pos;
-	iommu_device_ser_ks_ctx.version = ks_hdr[2];
-	iommu_device_ser_ks_ctx.size = ks_hdr[4];
-	iommu_device_ser_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&iommu_device_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int iommu_device_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	iommu_device_ser_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&iommu_device_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -415,7 +393,7 @@ static int iommu_device_ser_ks_ats_enabled_restore(struct kstate_stream *stream,
 	int ret = 0;
 	(void)field;
 
-	if (iommu_device_ser_ks_ctx.version >= 3)
+	if (iommu_device_ser_ks_ctx.e.version >= 3)
 		return 0;
 	ks_n = 1;
 	ret = iommu_device_ser_restore_ats_enabled(obj, stream->pos, ks_n);
@@ -442,39 +420,28 @@ struct kstate_description iommu_device_ser_kstate = {
 	},
 };
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } iommu_flb_ser_ks_ctx;
 
 static int iommu_flb_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	iommu_flb_ser_ks_ctx.payload = ks_pos;
-	iommu_flb_ser_ks_ctx.version = ks_hdr[2];
-	iommu_flb_ser_ks_ctx.size = ks_hdr[4];
-	iommu_flb_ser_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&iommu_flb_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int iommu_flb_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	iommu_flb_ser_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&iommu_flb_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -491,7 +458,7 @@ static int iommu_flb_ser_ks_units_save(struct kstate_stream *stream, void *ks_ob
 	if (ks_n && !obj->units)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_hw_ser_kstate, &obj->units[ks_i], iommu_flb_ser_ks_ctx.section_type);
+		ret = ks_save_entry(stream, &iommu_hw_ser_kstate, &obj->units[ks_i], iommu_flb_ser_ks_ctx.e.section_type);
 		if (ret)
 			return ret;
 	}
@@ -536,7 +503,7 @@ static int iommu_flb_ser_ks_domains_save(struct kstate_stream *stream, void *ks_
 	if (ks_n && !obj->domains)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_domain_ser_kstate, &obj->domains[ks_i], iommu_flb_ser_ks_ctx.section_type);
+		ret = ks_save_entry(stream, &iommu_domain_ser_kstate, &obj->domains[ks_i], iommu_flb_ser_ks_ctx.e.section_type);
 		if (ret)
 			return ret;
 	}
@@ -581,7 +548,7 @@ static int iommu_flb_ser_ks_devices_save(struct kstate_stream *stream, void *ks_
 	if (ks_n && !obj->devices)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_device_ser_kstate, &obj->devices[ks_i], iommu_flb_ser_ks_ctx.section_type);
+		ret = ks_save_entry(stream, &iommu_device_ser_kstate, &obj->devices[ks_i], iommu_flb_ser_ks_ctx.e.section_type);
 		if (ret)
 			return ret;
 	}

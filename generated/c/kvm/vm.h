@@ -239,39 +239,28 @@ struct kstate_description kvm_mem_attrs_ser_kstate = {
 	},
 };
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } kvm_vm_ser_ks_ctx;
 
 static int kvm_vm_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	kvm_vm_ser_ks_ctx.payload = ks_pos;
-	kvm_vm_ser_ks_ctx.version = ks_hdr[2];
-	kvm_vm_ser_ks_ctx.size = ks_hdr[4];
-	kvm_vm_ser_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&kvm_vm_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int kvm_vm_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	kvm_vm_ser_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&kvm_vm_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -286,7 +275,7 @@ static int kvm_vm_ser_ks_memslots_save(struct kstate_stream *stream, void *ks_ob
 	for (ks_i = 0; ks_i < 2; ks_i++) {
 		if (!obj->memslots[ks_i])
 			return -EINVAL;
-		ret = ks_save_entry(stream, &kvm_memslots_ser_kstate, obj->memslots[ks_i], kvm_vm_ser_ks_ctx.section_type);
+		ret = ks_save_entry(stream, &kvm_memslots_ser_kstate, obj->memslots[ks_i], kvm_vm_ser_ks_ctx.e.section_type);
 		if (ret)
 			return ret;
 	}

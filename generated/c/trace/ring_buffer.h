@@ -152,39 +152,28 @@ int rb_cpu_meta_ser_restore_kaslr_addr(struct rb_cpu_meta_ser *obj, const void *
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } trace_scratch_ser_ks_ctx;
 
 static int trace_scratch_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	trace_scratch_ser_ks_ctx.payload = ks_pos;
-	trace_scratch_ser_ks_ctx.version = ks_hdr[2];
-	trace_scratch_ser_ks_ctx.size = ks_hdr[4];
-	trace_scratch_ser_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&trace_scratch_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int trace_scratch_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	trace_scratch_ser_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&trace_scratch_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -211,7 +200,7 @@ static int trace_scratch_ser_ks_entries_restore(struct kstate_stream *stream, vo
 	int ret = 0;
 	(void)field;
 
-	ks_n = (size_t)(trace_scratch_ser_ks_ctx.payload + trace_scratch_ser_ks_ctx.size - (u8 *)stream->pos) / sizeof(*obj->entries);
+	ks_n = (size_t)(trace_scratch_ser_ks_ctx.e.payload + trace_scratch_ser_ks_ctx.e.size - (u8 *)stream->pos) / sizeof(*obj->entries);
 	if (ks_n > 32)
 		return -E2BIG;
 	obj->nr_entries = ks_n;
@@ -239,39 +228,28 @@ struct kstate_description trace_scratch_ser_kstate = {
 	},
 };
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } rb_cpu_meta_ser_ks_ctx;
 
 static int rb_cpu_meta_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	rb_cpu_meta_ser_ks_ctx.payload = ks_pos;
-	rb_cpu_meta_ser_ks_ctx.version = ks_hdr[2];
-	rb_cpu_meta_ser_ks_ctx.size = ks_hdr[4];
-	rb_cpu_meta_ser_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&rb_cpu_meta_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int rb_cpu_meta_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	rb_cpu_meta_ser_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&rb_cpu_meta_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -283,7 +261,7 @@ static int rb_cpu_meta_ser_ks_kaslr_addr_restore(struct kstate_stream *stream, v
 	int ret = 0;
 	(void)field;
 
-	if (rb_cpu_meta_ser_ks_ctx.version >= 2)
+	if (rb_cpu_meta_ser_ks_ctx.e.version >= 2)
 		return 0;
 	ks_n = 8;
 	ret = rb_cpu_meta_ser_restore_kaslr_addr(obj, stream->pos, ks_n);
@@ -349,39 +327,28 @@ struct kstate_description rb_cpu_meta_ser_kstate = {
 	},
 };
 
-/* The entry being restored: set by the probe, the first field of the table. */
+/* The entry being saved or restored (set by the probe, the table's first field). */
 static struct {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
+	struct ks_entry_ctx e;
 } rb_meta_ser_ks_ctx;
 
 static int rb_meta_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	const u8 *ks_pos = stream->pos;
-	s32 ks_hdr[5];
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(ks_hdr, ks_pos - sizeof(ks_hdr), sizeof(ks_hdr));
-	rb_meta_ser_ks_ctx.payload = ks_pos;
-	rb_meta_ser_ks_ctx.version = ks_hdr[2];
-	rb_meta_ser_ks_ctx.size = ks_hdr[4];
-	rb_meta_ser_ks_ctx.section_type = ks_hdr[0];
+	ks_entry_probe_restore(&rb_meta_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
 static int rb_meta_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
 		const struct kstate_field *field)
 {
-	s32 ks_type;
 	(void)ks_obj;
 	(void)field;
 
-	memcpy(&ks_type, (const u8 *)stream->pos - 20, sizeof(ks_type));
-	rb_meta_ser_ks_ctx.section_type = ks_type;
+	ks_entry_probe_save(&rb_meta_ser_ks_ctx.e, stream->pos);
 	return 0;
 }
 
@@ -425,7 +392,7 @@ static int rb_meta_ser_ks_cpus_save(struct kstate_stream *stream, void *ks_obj,
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		if (!obj->cpus[ks_i])
 			return -EINVAL;
-		ret = ks_save_entry(stream, &rb_cpu_meta_ser_kstate, obj->cpus[ks_i], rb_meta_ser_ks_ctx.section_type);
+		ret = ks_save_entry(stream, &rb_cpu_meta_ser_kstate, obj->cpus[ks_i], rb_meta_ser_ks_ctx.e.section_type);
 		if (ret)
 			return ret;
 	}
