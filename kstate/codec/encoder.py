@@ -14,7 +14,7 @@ import reprlib
 from ..errors import KstateError
 from . import limits as _limits
 from .limits import Limits
-from .records import INT_CODES, SECTION, SUBSECTION, eof, header, int_field, magic
+from .records import INT_CODES, SECTION, SUBSECTION, eof, header, int_packer, magic
 
 ENTRY_KEYS = {"section", "state", "state_id", "version", "instance_id", "offset", "size", "fields",
               "raw", "subsections"}
@@ -292,7 +292,7 @@ class Encoder:
             word |= v << shift
         if mb["bits"].startswith("i") and word >= 1 << (nbits - 1):
             word -= 1 << nbits  # the same bits, as the signed integer the group is
-        return int_field(mb["bits"], self.bo).build(word)
+        return int_packer(mb["bits"], self.bo)(word)
 
     def field(self, mb: dict, value, path: str, stype: int) -> bytes:
         typ, shape = mb["type"], mb.get("shape")
@@ -326,7 +326,7 @@ class Encoder:
         if kind == "bool":
             return bytes([fixed])
         iname = typ[1] if kind == "int" else self.c.enums[typ[1]]["base"] if kind == "enum" else "u64"
-        return int_field(iname, self.bo).build(fixed)
+        return int_packer(iname, self.bo)(fixed)
 
     def value(self, typ: tuple, v, path: str, stype: int) -> bytes:
         kind = typ[0]
@@ -335,7 +335,7 @@ class Encoder:
             lo, hi = _int_range(iname)
             if not _is_int(v) or not lo <= v <= hi:
                 raise EncodeError(path, f"expected an integer in [{lo}, {hi}] ({iname}), found {_show(v)}")
-            return int_field(iname, self.bo).build(v)
+            return int_packer(iname, self.bo)(v)
         if kind == "bool":
             if not isinstance(v, bool):
                 raise EncodeError(path, f"expected true or false, found {_show(v)}")
@@ -392,7 +392,7 @@ class Encoder:
             raise EncodeError(path, f"expected a name of enum {name} or an integer, found {_show(v)}")
         if not lo <= word <= hi:
             raise EncodeError(path, f"expected a value that fits {e['base']}, found {_show(word)}")
-        return int_field(e["base"], self.bo).build(word)
+        return int_packer(e["base"], self.bo)(word)
 
     def nested(self, state: str, v, path: str, stype: int) -> bytes:
         if not isinstance(v, dict):
