@@ -148,6 +148,9 @@ class KernelGen:
         save.append("return kstate_save_data(stream, &v, sizeof(v));")
         restore.append("return 0;")
         name = f"bits{index}"
+        fields = {f.name for f in self.st.members if not f.is_bits}
+        while name in fields:  # a field may be called bits0: keep the callbacks apart
+            name = "_" + name
         self.k.functions.append(_fn(self.fname(name, "save"), save, self.owner))
         self.k.functions.append(_fn(self.fname(name, "restore"), restore, self.owner))
         label = ",".join(b.name for b in g.fields)
