@@ -240,16 +240,8 @@ class Compiler:
 
     def _new_struct_plan(self, name: str) -> _Fixed:
         members = self.desc["structs"][name]
-        codes: list[str] = []
-        size = 0
-        spans = []
-        weight = 1
-        for mb in members:
-            mcodes = self.member_vars(mb)
-            spans.append((mb, len(codes), len(mcodes), size))
-            codes += mcodes
-            size += self.member_size(mb)
-            weight += self.member_weight(mb)
+        codes, spans, size = self._spans(members)
+        weight = 1 + sum(self.member_weight(mb) for mb in members)
 
         def build(v, o, p, c):
             items = []
@@ -357,19 +349,25 @@ class Compiler:
         L.append("    return f, off")
         return "\n".join(L) + "\n", fname
 
+    def _spans(self, members) -> tuple[list[str], list[tuple], int]:
+        """The struct codes of a run of fixed-size members, each member's
+        (member, first code, number of codes, byte offset), and the run's size."""
+        codes: list[str] = []
+        spans = []
+        size = 0
+        for mb in members:
+            mcodes = self.member_vars(mb)
+            spans.append((mb, len(codes), len(mcodes), size))
+            codes += mcodes
+            size += self.member_size(mb)
+        return codes, spans, size
+
     def _count_names(self, mb: dict, layout) -> list[str]:
         shape = mb.get("shape")
         return [shape[1]] if shape and shape[0] == "count" else []
 
     def _run(self, L: list[str], run: list[dict], counts: dict, k: int) -> None:
-        codes: list[str] = []
-        spans = []
-        size = 0
-        for mb in run:
-            mcodes = self.member_vars(mb)
-            spans.append((mb, len(codes), len(mcodes), size))
-            codes += mcodes
-            size += self.member_size(mb)
+        codes, spans, size = self._spans(run)
         layout_info = []
         for mb, _, _, rel in spans:
             nm = self._group_name(mb) if "bits" in mb else mb["name"]
