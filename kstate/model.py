@@ -521,6 +521,19 @@ class State:
     def subsections_for(self, version: int) -> tuple[Subsection, ...]:
         return tuple(s for s in self.subsections if s.present_in(version))
 
+    def on_wire(self, member: "Member") -> bool:
+        """Whether a member is in the layout of some version this state reads."""
+        return any(member.present_in(v) for v in self.versions)
+
+    def restore_hook(self, f: "Field") -> str | None:
+        """The C function the developer writes to take a removed field's old
+        bytes (``<state>_restore_<field>``); None when kstate declares none:
+        the field is discarded, has ``@custom`` callbacks, or is on the wire
+        of no version this state reads."""
+        if f.removed is None or f.discard or f.custom is not None or not self.on_wire(f):
+            return None
+        return f"{self.name}_restore_{f.name}"
+
     @property
     def upper(self) -> str:
         return self.name.upper()
@@ -589,13 +602,13 @@ class SchemaSet:
     # --- the Python API the spec names (kstate.load(...).decode/.encode/.check) ---
 
     def decode(self, data, lenient: bool = False):
-        """Decode a KSTATE stream into the decode document (cli.md's JSON shape)."""
+        """Decode a KSTATE stream into the decode document (docs/cli.md's JSON shape)."""
         from .codec import decode
 
         return decode(self, data, lenient=lenient)
 
     def encode(self, doc, byteorder: str | None = None) -> bytes:
-        """Encode a decode document (cli.md's JSON shape) into a KSTATE stream, in
+        """Encode a decode document (docs/cli.md's JSON shape) into a KSTATE stream, in
         ``byteorder``, else the document's ``byteorder``, else little-endian."""
         from .codec import encode
 

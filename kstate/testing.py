@@ -288,7 +288,7 @@ def entries_of(draw, state: m.State, instance_id: int, version: int | None = Non
 
 @st.composite
 def documents(draw, schema_set: m.SchemaSet, max_entries: int = 4):
-    """A decode document (cli.md's JSON shape) that encodes without error."""
+    """A decode document (docs/cli.md's JSON shape) that encodes without error."""
     roots = [s for s in schema_set.states.values() if s.parent is None]
     if not roots:
         return {"entries": []}

@@ -294,7 +294,7 @@ def test_c_writes_python_reads_same_bytes(harness, tmp_path, byteorder):
 
 
 def test_rfc_example_stream(tmp_path):
-    """The decode example of cli.md (the RFC's test module), read by the C reader."""
+    """The decode example of docs/cli.md (the RFC's test module), read by the C reader."""
     ss = kstate.load(SETS["schemas"] / "kstate_test.kstate")
     cdir = _write(c_backend.render(ss), tmp_path / "gen")
     exe = kh.build_harness(ss, cdir, tmp_path / "h")

@@ -3,7 +3,7 @@
 Each ``tests/fixtures/check/<RULE>/`` folder holds ``old.kstate``,
 ``new.kstate`` and ``expected.txt`` (one finding a line: rule, severity,
 state, field, version, file, line, column; update direction).
-``tests/fixtures/check/silent/<case>/`` holds the changes compat-rules.md says
+``tests/fixtures/check/silent/<case>/`` holds the changes docs/compatibility.md says
 must stay silent (or give only the warning it names).
 """
 
@@ -202,7 +202,7 @@ def test_id_reused_by_incompatible_state(tmp_path):
     assert ("STATE_RENAMED", "b") not in got
 
 
-# the swapped model's rule names (compat-rules.md, Directions)
+# the swapped model's rule names (docs/compatibility.md, Directions)
 ROLLBACK = [
     ("silent/since_with_bump", ["VERSION_REGRESSED"]),
     ("silent/enum_value_added", ["ENUM_VALUE_REMOVED"]),

@@ -1,4 +1,4 @@
-"""One crafted blob per diagnostic code of wire-format.md, checking code,
+"""One crafted blob per diagnostic code of docs/wire-format.md, checking code,
 severity, byte offset and path; plus strict/lenient behaviour and the
 promise that no input raises."""
 

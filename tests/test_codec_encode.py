@@ -1,4 +1,4 @@
-"""Encoding rules of cli.md: defaults, omitted fixed and count fields, and an
+"""Encoding rules of docs/cli.md: defaults, omitted fixed and count fields, and an
 ``EncodeError`` (exit code 1) naming the JSON path for every bad input."""
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def stream(bo, *entries):
 
 
 def test_kstate_test_matches_cli_example(schemas):
-    """The exact document of cli.md's decode example (78 bytes)."""
+    """The exact document of docs/cli.md's decode example (78 bytes)."""
     payload = b"abcdefghk\0" + struct.pack("<QQ", 20, 4096)
     sub = struct.pack("<i", 10)
     blob = stream("<", hdr("<", 2, 3, 2, 123, len(payload)) + payload, hdr("<", 1, 4, 1, 123, 4) + sub)

@@ -46,7 +46,7 @@ def check_doc(codecs, data: bytes, doc: dict, lenient: bool) -> None:
     json.dumps(doc)
     text(codecs, doc)
     hexdump(codecs, doc, data)
-    if not doc["diagnostics"]:  # wire-format.md: what decodes cleanly encodes back to the same bytes
+    if not doc["diagnostics"]:  # docs/wire-format.md: what decodes cleanly encodes back to the same bytes
         assert encode(codecs, doc) == data
 
 

@@ -54,7 +54,7 @@ typedef int64_t s64;
 #define KS_EOF			(-1)
 #define KS_HEADER_SIZE		20
 
-/* Error codes: named after the decoder's diagnostic codes (wire-format.md). */
+/* Error codes: named after the decoder's diagnostic codes (docs/wire-format.md). */
 enum ks_error {
 	KS_OK = 0,
 	KS_ERR_BAD_MAGIC = -1,		/* shorter than 4 bytes, or wrong magic */

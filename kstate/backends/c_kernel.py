@@ -198,7 +198,7 @@ class KernelGen:
         if f.discard:
             body += ["stream->pos += ks_n;", "return 0;"]
         else:
-            hook = f"{st.name}_restore_{f.name}"
+            hook = st.restore_hook(f)
             reason = defuse(f.reason or "")
             self.k.hooks.append(f"/* {f.name}: removed in version {f.removed}: {reason} */")
             self.k.hooks.append(f"int {hook}(struct {self.owner} *obj, const void *old, size_t size);")

@@ -252,7 +252,7 @@ def version_cond(f: m.Field, st: m.State) -> str | None:
 
 
 def present_anywhere(f: m.Field | m.BitsGroup, st: m.State) -> bool:
-    return any(f.present_in(v) for v in st.versions)
+    return st.on_wire(f)
 
 
 LOCALS = ["u64 ks_v = 0;", "size_t ks_i = 0;", "size_t ks_n = 0;"]

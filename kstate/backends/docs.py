@@ -55,7 +55,20 @@ def _version_text(mb) -> tuple[str, str]:
     return since, removed
 
 
-def _notes(f: m.Field) -> str:
+def _removed_note(f: m.Field, st: m.State | None) -> str:
+    hook = st.restore_hook(f) if st is not None else None
+    if f.discard:
+        tail = " (old bytes discarded)"
+    elif hook:
+        tail = f" (restore hook `{hook}()`)"
+    elif f.custom:
+        tail = ""
+    else:
+        tail = " (on the wire of no version read: no restore hook)"
+    return f"removed: {cell(f.reason)}" + tail
+
+
+def _notes(f: m.Field, st: m.State | None) -> str:
     notes = []
     if f.fixed is not None:
         notes.append(f"always {f.fixed:#x}")
@@ -70,14 +83,13 @@ def _notes(f: m.Field) -> str:
     if f.c_name != f.name:
         notes.append(f"C name `{f.c_name}`")
     if f.removed is not None:
-        notes.append(f"removed: {cell(f.reason)}" + (" (old bytes discarded)" if f.discard else
-                                                     f" (restore hook `{f.c_name}`)"))
+        notes.append(_removed_note(f, st))
     if f.doc:
         notes.append(cell(f.doc))
     return "; ".join(notes)
 
 
-def _rows(members, versions) -> list[dict]:
+def _rows(members, versions, st: m.State | None = None) -> list[dict]:
     rows = []
     for mb in members:
         since, removed = _version_text(mb)
@@ -88,7 +100,7 @@ def _rows(members, versions) -> list[dict]:
                              "since": since, "removed": removed, "notes": cell(b.doc), "marks": marks})
         else:
             rows.append({"name": mb.name, "type": cell(mb.describe_type()), "since": since,
-                         "removed": removed, "notes": _notes(mb), "marks": marks})
+                         "removed": removed, "notes": _notes(mb, st), "marks": marks})
     return rows
 
 
@@ -97,7 +109,7 @@ def _state_view(st: m.State) -> dict:
     return {
         "name": st.name, "doc": paragraph(st.doc), "id": st.id, "version": st.version,
         "min_version": st.min_version, "parent": st.parent.name if st.parent else None,
-        "c_id": st.c_id, "versions": versions, "rows": _rows(st.members, versions),
+        "c_id": st.c_id, "versions": versions, "rows": _rows(st.members, versions, st),
         "subsections": [{"name": s.name, "since": s.since or "", "doc": cell(s.doc)}
                         for s in st.subsections],
         "sizes": [{"version": v, "fields": ", ".join(f"`{n}`" for n, _ in m.member_names(st.layouts[v]))}

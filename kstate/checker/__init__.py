@@ -1,7 +1,7 @@
 """``kstate check``: the compatibility checker that refuses silent data loss.
 
 ``check(old, new, direction)`` compares two compiled schema sets and returns
-the findings, sorted and de-duplicated.  The model is compat-rules.md's:
+the findings, sorted and de-duplicated.  The model is docs/compatibility.md's:
 OLD writes each state at its version, NEW must restore it exactly.  Rules are
 data (``rules.RULES``); pairing of states happens in ``states``, of fields
 in ``fields.align``; formatters live in ``formats``; waivers in ``waivers``;

@@ -1,6 +1,6 @@
 """A finding: one rule broken (or one warning) for one state, field and version.
 
-``Finding.to_json`` gives the exact JSON shape of cli.md (every key present,
+``Finding.to_json`` gives the exact JSON shape of docs/cli.md (every key present,
 ``null`` where it does not apply).  ``sort_findings`` orders and
 de-duplicates a list once, before any formatter sees it.
 """

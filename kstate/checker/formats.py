@@ -1,4 +1,4 @@
-"""Printing findings: text (compiler style), json (cli.md's shape), GitHub
+"""Printing findings: text (compiler style), json (docs/cli.md's shape), GitHub
 Actions workflow commands, and SARIF 2.1.0.
 
 Formatters only print: they receive findings already sorted, de-duplicated

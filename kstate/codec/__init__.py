@@ -1,7 +1,7 @@
 """The KSTATE stream codec (runtime).
 
 * ``decode(schema_set, data, lenient=False) -> dict``: the decode document
-  (cli.md's JSON shape, plain Python values) with every diagnostic;
+  (docs/cli.md's JSON shape, plain Python values) with every diagnostic;
 * ``encode(schema_set, doc, byteorder="little") -> bytes``: the stream back,
   or ``EncodeError`` naming the JSON path;
 * ``from_generated(path)``: the same codecs from the generated Python package;

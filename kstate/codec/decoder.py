@@ -1,5 +1,5 @@
 """The stream decoder: framing, entries, subsections, nested states and
-every diagnostic of wire-format.md.
+every diagnostic of docs/wire-format.md.
 
 ``decode_stream(codecs, data, lenient)`` never raises on bad data.  It walks
 the stream header by header; each entry's payload goes to the compiled

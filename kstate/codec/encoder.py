@@ -1,4 +1,4 @@
-"""The encoder: the decode document (cli.md's JSON shape) back to a stream.
+"""The encoder: the decode document (docs/cli.md's JSON shape) back to a stream.
 
 Bytes are built with the construct records of ``records.py`` (magic, entry
 headers, EOF, every integer).  Validation is complete before anything is

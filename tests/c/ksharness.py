@@ -2,7 +2,7 @@
 
 Values are kept in a *canonical* form (ints, bools, ``bytes`` for ``char[N]``
 and ``bytes[...]``, lists, dicts; a nested state is the dict of its fields),
-which converts to and from the decode JSON shape (cli.md) and flattens to
+which converts to and from the decode JSON shape (docs/cli.md) and flattens to
 ``path=value`` lines.  The harness C program, generated from the model and
 built against the generated headers, prints the same lines for what its
 reader decoded, and fills C structs from the same values for its writer.
