@@ -42,6 +42,7 @@ class Diagnostic:
     span: Span | None = None
     severity: str = ERROR
     notes: tuple[str, ...] = ()
+    help: str | None = None  # what to do about it: a fix that works when applied
 
     def render(self, sources: "SourceMap | None" = None) -> str:
         where = f"{self.span}: " if self.span else "kstate: "
@@ -56,12 +57,16 @@ class Diagnostic:
             lines.append("    " + " " * caret_col + "^" + "~" * (width - 1))
         for note in self.notes:
             lines.append(f"    note: {note}")
+        if self.help:
+            lines.append(f"    help: {self.help}")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
         out = {"code": self.code, "severity": self.severity, "message": self.message}
         out.update(self.span.to_json() if self.span else
                    {"file": None, "line": None, "column": None})
+        if self.help:
+            out["help"] = self.help
         return out
 
 
@@ -114,11 +119,13 @@ class Reporter:
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
-    def error(self, code: str, message: str, span: Span | None, *notes: str) -> None:
-        self.diagnostics.append(Diagnostic(code, message, span, ERROR, tuple(notes)))
+    def error(self, code: str, message: str, span: Span | None, *notes: str,
+              help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, ERROR, tuple(notes), help))
 
-    def warning(self, code: str, message: str, span: Span | None, *notes: str) -> None:
-        self.diagnostics.append(Diagnostic(code, message, span, WARNING, tuple(notes)))
+    def warning(self, code: str, message: str, span: Span | None, *notes: str,
+                help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, WARNING, tuple(notes), help))
 
     @property
     def has_errors(self) -> bool:
