@@ -16,6 +16,13 @@ list is built, ``bool`` bytes, fixed values, ``@range``, unused ``bits``,
 unknown enum values and flags (warnings).  A failed check raises ``Fail``
 with the diagnostic; warnings go to ``ctx.warn``.  Paths in diagnostics are
 built only when something is wrong, so the hot path pays nothing for them.
+
+The description may come from a snapshot JSON, so no text of it ever becomes
+source: the generated code holds only names this compiler made itself
+(``_K3``, ``a0_1``, ``cnt2``, ``_decode5``) and integer literals it formatted
+with ``repr(int)`` (``_lit``, which refuses anything but an ``int``).  Field
+names, state names, paths and messages naming them are constants in the
+namespace the code runs in (``_text``), looked up by a made-up name.
 """
 
 from __future__ import annotations
@@ -30,8 +37,16 @@ HEADER_SIZE = 20
 INLINE_ARRAY_MAX = 16  # fixed arrays up to this length are unpacked inline
 
 
-def _padd(path: str, suffix: str) -> str:
-    return f"({path} + {suffix!r})"
+def _lit(value) -> str:
+    """An integer of the description as source text: the only way a number reaches code."""
+    if type(value) is not int:
+        raise TypeError(f"expected an int in the codec description, found {type(value).__name__}")
+    return repr(value)
+
+
+def _pct(text: str) -> str:
+    """Text inside a ``%`` message template."""
+    return text.replace("%", "%%")
 
 
 class _Fixed:
@@ -57,6 +72,7 @@ class Compiler:
         self.bo = "<" if byteorder == "little" else ">"
         self.ns: dict = {"Fail": Fail, "_char": char_value, "_flags": flags_value}
         self._names = 0
+        self._texts: dict[str, str] = {}
         self.cache: dict = {}
         self.sources: dict = {}
         self._depths: dict | None = None
@@ -70,6 +86,23 @@ class Compiler:
         name = f"_{prefix}{self._names}"
         self.ns[name] = value
         return name
+
+    def _text(self, text: str) -> str:
+        """The made-up name of a string constant (a key, a path suffix, a message)."""
+        if type(text) is not str:
+            raise TypeError(f"expected a str in the codec description, found {type(text).__name__}")
+        name = self._texts.get(text)
+        if name is None:
+            name = self._texts[text] = self._const("K", text)
+        return name
+
+    def _padd(self, path: str, suffix: str) -> str:
+        """Source of ``path + suffix`` (``path``: an expression made here)."""
+        return f"({path} + {self._text(suffix)})"
+
+    def _fn(self) -> str:
+        self._names += 1
+        return f"_decode{self._names}"
 
     def _unpacker(self, codes: list[str], iter_: bool = False) -> str:
         s = struct.Struct(self.bo + "".join(codes))
@@ -108,7 +141,8 @@ class Compiler:
                 return f"({v[0]} == 1)"
             return _Fixed(["B"], 1, build)
         if kind == "char":
-            return _Fixed([f"{typ[1]}s"], typ[1], lambda v, o, p, c: f"_char({v[0]})")
+            n = int(_lit(typ[1]))
+            return _Fixed([f"{n}s"], n, lambda v, o, p, c: f"_char({v[0]})")
         if kind == "bytes":
             return _Fixed(["1s"], 1, lambda v, o, p, c: f"{v[0]}.hex()")
         if kind == "enum":
@@ -127,19 +161,19 @@ class Compiler:
             names = sorted(((val, n) for n, val in e["values"]), key=lambda x: x[0])
             table = self._const("F", tuple(names))
             mask = self._const("M", known)
-            desc = ", ".join(n for n, _ in e["values"])
+            msg = self._text(f"expected flags of {_pct(name)} "
+                             f"({_pct(', '.join(n for n, _ in e['values']))}), found unnamed bits %#x")
 
             def build(v, o, p, c):
                 c.append(f"if {v[0]} & ~{mask}: ctx.warn('UNKNOWN_FLAGS', {o}, {p}, "
-                         f"'expected flags of {name} ({desc}), found unnamed bits %#x' % "
-                         f"({v[0]} & ~{mask}))")
+                         f"{msg} % ({v[0]} & ~{mask}))")
                 return f"_flags({table}, {v[0]})"
             return _Fixed([code], size, build, 2 + len(e["values"]))
         table = self._const("E", {val: n for n, val in e["values"]})
+        msg = self._text(f"expected a value of enum {_pct(name)}, found %d, which has no name")
 
         def build(v, o, p, c):
-            c.append(f"if {v[0]} not in {table}: ctx.warn('UNKNOWN_ENUM', {o}, {p}, "
-                     f"'expected a value of enum {name}, found %d, which has no name' % {v[0]})")
+            c.append(f"if {v[0]} not in {table}: ctx.warn('UNKNOWN_ENUM', {o}, {p}, {msg} % {v[0]})")
             return f"{table}.get({v[0]}, {v[0]})"
         return _Fixed([code], size, build)
 
@@ -163,16 +197,16 @@ class Compiler:
         if "bits" in mb:
             code, size, parts, unused = self._bits_parts(mb)
             if unused:
-                c.append(f"if {v[0]} & {unused:#x}: raise Fail('BAD_VALUE', {o}, "
-                         f"{_padd(p, '.' + self._group_name(mb))}, 'expected the unused bits of the "
-                         f"bits group to be zero, found %#x' % ({v[0]} & {unused:#x}))")
+                c.append(f"if {v[0]} & {_lit(unused)}: raise Fail('BAD_VALUE', {o}, "
+                         f"{self._padd(p, '.' + self._group_name(mb))}, 'expected the unused bits of the "
+                         f"bits group to be zero, found %#x' % ({v[0]} & {_lit(unused)}))")
             items = []
             for name, shift, mask in parts:
-                expr = f"({v[0]} >> {shift} & {mask:#x})" if shift else f"({v[0]} & {mask:#x})"
+                expr = f"({v[0]} >> {_lit(shift)} & {_lit(mask)})" if shift else f"({v[0]} & {_lit(mask)})"
                 items.append((name, expr))
             return items
         fp = self.field_fixed_plan(mb)
-        fpath = _padd(p, "." + mb["name"])
+        fpath = self._padd(p, "." + mb["name"])
         expr = fp.build(v, o, fpath, c)
         self._field_checks(mb, v, o, fpath, c)
         return [(mb["name"], expr)]
@@ -181,12 +215,13 @@ class Compiler:
         if mb.get("shape") is not None:
             return
         if "fixed" in mb:
-            c.append(f"if {v[0]} != {mb['fixed']}: raise Fail('BAD_VALUE', {o}, {p}, "
-                     f"'expected the fixed value {mb['fixed']:#x}, found %#x' % {v[0]})")
+            fixed = _lit(mb["fixed"])
+            msg = self._text(f"expected the fixed value {int(fixed):#x}, found %#x")
+            c.append(f"if {v[0]} != {fixed}: raise Fail('BAD_VALUE', {o}, {p}, {msg} % {v[0]})")
         if "range" in mb:
-            lo, hi = mb["range"]
-            c.append(f"if not {lo} <= {v[0]} <= {hi}: raise Fail('BAD_VALUE', {o}, {p}, "
-                     f"'expected a value in @range({lo}, {hi}), found %d' % {v[0]})")
+            lo, hi = (_lit(b) for b in mb["range"])
+            msg = self._text(f"expected a value in @range({lo}, {hi}), found %d")
+            c.append(f"if not {lo} <= {v[0]} <= {hi}: raise Fail('BAD_VALUE', {o}, {p}, {msg} % {v[0]})")
 
     def member_vars(self, mb: dict) -> list[str]:
         if "bits" in mb:
@@ -198,7 +233,7 @@ class Compiler:
         typ, shape = mb["type"], mb.get("shape")
         if shape is None:
             return self.fixed_plan(typ)
-        n = shape[1]
+        n = int(_lit(shape[1]))
         if typ[0] == "bytes":
             return _Fixed([f"{n}s"], n, lambda v, o, p, c: f"{v[0]}.hex()")
         ep = self.fixed_plan(typ)
@@ -211,8 +246,8 @@ class Compiler:
             parts = []
             k = ep.nvars
             for i in range(n):
-                parts.append(ep.build(v[i * k:(i + 1) * k], f"({o} + {i * ep.size})",
-                                      _padd(p, f"[{i}]"), c))
+                parts.append(ep.build(v[i * k:(i + 1) * k], f"({o} + {_lit(i * ep.size)})",
+                                      self._padd(p, f"[{i}]"), c))
             return "[" + ", ".join(parts) + "]"
         return _Fixed(ep.codes * n, ep.size * n, build, 1 + n * ep.weight)
 
@@ -222,14 +257,14 @@ class Compiler:
         name = f"_array{self._names}"
         vs = [f"h_{j}" for j in range(ep.nvars)]
         checks: list[str] = []
-        expr = ep.build(vs, f"(o + i * {ep.size})", "(p + '[' + str(i) + ']')", checks)
+        expr = ep.build(vs, f"(o + i * {_lit(ep.size)})", "(p + '[' + str(i) + ']')", checks)
         it = self._unpacker(ep.codes, iter_=True)
         L = [f"def {name}(raw, o, p, ctx):", "    lst = []",
              f"    for i, ({', '.join(vs)},) in enumerate({it}(raw)):"]
         L += ["        " + c for c in checks]
         L += [f"        lst.append({expr})", "    return lst"]
         src = "\n".join(L) + "\n"
-        exec(compile(src, f"<kstate codec {name}>", "exec"), self.ns)
+        exec(compile(src, f"<kstate codec {name}>", "exec"), self.ns)  # noqa: S102 - text made here
         return name
 
     def _struct_plan(self, name: str) -> _Fixed:
@@ -246,8 +281,8 @@ class Compiler:
         def build(v, o, p, c):
             items = []
             for mb, start, count, rel in spans:
-                items += self._member_items(mb, v[start:start + count], f"({o} + {rel})", p, c)
-            return "{" + ", ".join(f"{k!r}: {e}" for k, e in items) + "}"
+                items += self._member_items(mb, v[start:start + count], f"({o} + {_lit(rel)})", p, c)
+            return "{" + ", ".join(f"{self._text(k)}: {e}" for k, e in items) + "}"
         return _Fixed(codes, size, build, weight)
 
     def member_weight(self, mb: dict) -> int:
@@ -278,29 +313,27 @@ class Compiler:
                 self._depths = _limits.struct_depths(self.desc["structs"])
             depth = _limits.layout_depth(self.desc["states"][state]["layouts"][version], self._depths)
             if depth > _limits.MAX_TYPE_DEPTH:
-                src, name = self._too_deep(state, version, depth), f"decode_{state}_v{version}"
+                src, name = self._refuse(
+                    f"expected plain structs nested at most {_limits.MAX_TYPE_DEPTH} deep, found "
+                    f"{min(depth, 1 << 20)} levels in '{state}' version {version}")
             elif sum(self._member_cost(mb) for mb in self.desc["states"][state]["layouts"][version]) \
                     > _limits.MAX_LAYOUT_VALUES:
-                src, name = self._too_large(state, version), f"decode_{state}_v{version}"
+                src, name = self._refuse(
+                    f"expected a layout of at most {_limits.MAX_LAYOUT_VALUES} values (plain structs "
+                    f"and short arrays unrolled), found more in '{state}' version {version}")
             else:
                 src, name = self._source(state, version)
             self.sources[key] = src
-            exec(compile(src, f"<kstate codec {state} v{version} {self.byteorder}>", "exec"), self.ns)
+            label = f"<kstate codec {name} {self.byteorder}>"
+            exec(compile(src, label, "exec"), self.ns)  # noqa: S102 - text made here, no input in it
             fn = self.cache[key] = self.ns[name]
         return fn
 
-    def _too_deep(self, state: str, version: int, depth: int) -> str:
-        """A decoder that refuses a layout nesting plain structs past MAX_TYPE_DEPTH."""
-        msg = (f"expected plain structs nested at most {_limits.MAX_TYPE_DEPTH} deep, found "
-               f"{min(depth, 1 << 20)} levels in '{state}' version {version}")
-        return (f"def decode_{state}_v{version}(buf, off, end, path, ctx):\n"
-                f"    raise Fail('LIMIT_EXCEEDED', off, path, {msg!r})\n")
-
-    def _too_large(self, state: str, version: int) -> str:
-        msg = (f"expected a layout of at most {_limits.MAX_LAYOUT_VALUES} values (plain structs "
-               f"and short arrays unrolled), found more in '{state}' version {version}")
-        return (f"def decode_{state}_v{version}(buf, off, end, path, ctx):\n"
-                f"    raise Fail('LIMIT_EXCEEDED', off, path, {msg!r})\n")
+    def _refuse(self, message: str) -> tuple[str, str]:
+        """A decoder that refuses every entry of a layout past a limit (LIMIT_EXCEEDED)."""
+        name = self._fn()
+        return (f"def {name}(buf, off, end, path, ctx):\n"
+                f"    raise Fail('LIMIT_EXCEEDED', off, path, {self._text(message)})\n"), name
 
     def _code_cost(self, typ: tuple) -> int:
         """Variables the generated code of one value of ``typ`` unrolls (memoized)."""
@@ -323,15 +356,15 @@ class Compiler:
 
     def _source(self, state: str, version: int) -> tuple[str, str]:
         layout = self.desc["states"][state]["layouts"][version]
-        fname = f"decode_{state}_v{version}"
+        fname = self._fn()
         weight = 1 + sum(self.member_weight(mb) for mb in layout if self.is_inline(mb))
         L = [f"def {fname}(buf, off, end, path, ctx):", "    f = {}",
-             f"    ctx.values -= {weight}",
+             f"    ctx.values -= {_lit(weight)}",
              "    if ctx.values < 0: raise ctx.too_many(off, path)"]
-        counts = {}  # count field name -> (var, off var, path suffix)
+        counts = {}  # count field name -> its number, then (var, off var)
         for mb in layout:
             for name in self._count_names(mb, layout):
-                counts[name] = None
+                counts.setdefault(name, len(counts))
         i = 0
         k = 0
         while i < len(layout):
@@ -373,102 +406,107 @@ class Compiler:
             nm = self._group_name(mb) if "bits" in mb else mb["name"]
             layout_info.append((nm, rel, self.member_size(mb)))
         info = self._const("R", tuple(layout_info))
-        L.append(f"    if end - off < {size}: raise Fail.truncated(off, end, path, {info})")
+        L.append(f"    if end - off < {_lit(size)}: raise Fail.truncated(off, end, path, {info})")
         vs = [f"a{k}_{n}" for n in range(len(codes))]
         L.append(f"    {', '.join(vs)}, = {self._unpacker(codes)}(buf, off)")
         checks: list[str] = []
         items = []
         for mb, start, count, rel in spans:
             v = vs[start:start + count]
-            o = f"(off + {rel})"
+            o = f"(off + {_lit(rel)})"
             its = self._member_items(mb, v, o, "path", checks)
             items += its
             names = [f[0] for f in mb["fields"]] if "bits" in mb else [mb["name"]]
             for nm, (key, expr) in zip(names, its):
-                if nm in counts:
-                    cv, co = f"cnt_{nm}", f"cnto_{nm}"
+                if nm in counts and isinstance(counts[nm], int):
+                    cv, co = f"cnt{_lit(counts[nm])}", f"cnto{_lit(counts[nm])}"
                     counts[nm] = (cv, co)
                     L.append(f"    {cv} = {expr}")
                     L.append(f"    {co} = {o}")
                     cmax = None if "bits" in mb else mb.get("max")
-                    cpath = _padd("path", "." + nm)
+                    cpath = self._padd("path", "." + nm)
                     checks.append(f"if {cv} < 0: raise Fail('COUNT_OUT_OF_RANGE', {o}, {cpath}, "
                                   f"'expected a count >= 0, found %d' % {cv})")
                     if cmax is not None:
+                        cmax = _lit(cmax)
+                        msg = self._text(f"expected a count <= @max({cmax}), found %d")
                         checks.append(f"if {cv} > {cmax}: raise Fail('COUNT_OUT_OF_RANGE', {o}, {cpath}, "
-                                      f"'expected a count <= @max({cmax}), found %d' % {cv})")
+                                      f"{msg} % {cv})")
         for c in checks:
             L.append("    " + c)
         for key, expr in items:
-            L.append(f"    f[{key!r}] = {expr}")
-        L.append(f"    off += {size}")
+            L.append(f"    f[{self._text(key)}] = {expr}")
+        L.append(f"    off += {_lit(size)}")
 
     def _variable(self, L: list[str], mb: dict, counts: dict, k: int) -> None:
         typ, shape, name = mb["type"], mb.get("shape"), mb["name"]
-        fpath = _padd("path", "." + name)
+        key = self._text(name)
+        fpath = self._padd("path", "." + name)
         if shape is None:  # a nested state
-            L.append(f"    f[{name!r}], off = ctx.nested({typ[1]!r}, buf, off, end, {fpath})")
+            L.append(f"    f[{key}], off = ctx.nested({self._text(typ[1])}, buf, off, end, {fpath})")
             return
-        amax = mb.get("max")
+        amax = None if mb.get("max") is None else _lit(mb["max"])
         es = self.size_of(typ)
         if shape[0] == "count":
             cv, co = counts[shape[1]]
-            cpath = _padd("path", "." + shape[1])
+            cpath = self._padd("path", "." + shape[1])
             L.append(f"    n = {cv}")
             if amax is not None:
-                L.append(f"    if n > {amax}: raise Fail('COUNT_OUT_OF_RANGE', {co}, {cpath}, "
-                         f"'expected a count <= @max({amax}) of {name}, found %d' % n)")
-            need = es if es is not None else HEADER_SIZE
+                msg = self._text(f"expected a count <= @max({amax}) of {_pct(name)}, found %d")
+                L.append(f"    if n > {amax}: raise Fail('COUNT_OUT_OF_RANGE', {co}, {cpath}, {msg} % n)")
+            need = _lit(es if es is not None else HEADER_SIZE)
             what = f"{need} bytes" + (" (an entry header)" if es is None else "")
+            msg = self._text(f"expected a count of {_pct(name)} that fits the %d bytes left (each "
+                             f"element needs at least {what}), found %d")
             L.append(f"    if n * {need} > end - off: raise Fail('COUNT_OUT_OF_RANGE', {co}, {cpath}, "
-                     f"'expected a count of {name} that fits the %d bytes left (each element "
-                     f"needs at least {what}), found %d' % (end - off, n))")
+                     f"{msg} % (end - off, n))")
         elif shape[0] == "rest":
-            L.append(f"    n = (end - off) // {es}")
+            L.append(f"    n = (end - off) // {_lit(es)}")
             if amax is not None:
-                L.append(f"    if n > {amax}: raise Fail('COUNT_OUT_OF_RANGE', off, {fpath}, "
-                         f"'expected at most @max({amax}) elements, found %d' % n)")
+                msg = self._text(f"expected at most @max({amax}) elements, found %d")
+                L.append(f"    if n > {amax}: raise Fail('COUNT_OUT_OF_RANGE', off, {fpath}, {msg} % n)")
         else:
             n = shape[1]
-            L.append(f"    n = {n}")
+            L.append(f"    n = {_lit(n)}")
             if es is not None:
-                L.append(f"    if end - off < {n * es}: raise Fail.truncated(off, end, path, "
+                L.append(f"    if end - off < {_lit(n * es)}: raise Fail.truncated(off, end, path, "
                          f"{self._const('R', ((name, 0, n * es),))})")
         if es is None or typ[0] == "bytes":  # nested states charge themselves; bytes: one string
             L.append("    ctx.values -= 1")
         else:
-            L.append(f"    ctx.values -= 1 + n * {self.fixed_plan(typ).weight}")
+            L.append(f"    ctx.values -= 1 + n * {_lit(self.fixed_plan(typ).weight)}")
         L.append(f"    if ctx.values < 0: raise ctx.too_many(off, {fpath})")
         if es is None:  # array of nested states
             L.append("    lst = []")
             L.append("    for i in range(n):")
-            L.append(f"        v, off = ctx.nested({typ[1]!r}, buf, off, end, "
+            L.append(f"        v, off = ctx.nested({self._text(typ[1])}, buf, off, end, "
                      f"{fpath} + '[' + str(i) + ']')")
             L.append("        lst.append(v)")
-            L.append(f"    f[{name!r}] = lst")
+            L.append(f"    f[{key}] = lst")
             return
         if typ[0] == "bytes":
-            L.append(f"    f[{name!r}] = buf[off:off + n].hex()")
+            L.append(f"    f[{key}] = buf[off:off + n].hex()")
             L.append("    off += n")
             return
         ep = self.fixed_plan(typ)
+        size = _lit(ep.size)
         vs = [f"e{k}_{j}" for j in range(ep.nvars)]
         checks: list[str] = []
-        o = f"(off + i * {ep.size})"
+        o = f"(off + i * {size})"
         p = f"({fpath} + '[' + str(i) + ']')"
         expr = ep.build(vs, o, p, checks)
         it = self._unpacker(ep.codes, iter_=True)
         target = "(" + ", ".join(vs) + ",)"
-        src = f"{it}(buf[off:off + n * {ep.size}])"
+        src = f"{it}(buf[off:off + n * {size}])"
         if checks:
             L.append("    lst = []")
             L.append(f"    for i, {target} in enumerate({src}):")
             for c in checks:
                 L.append("        " + c)
             L.append(f"        lst.append({expr})")
-            L.append(f"    f[{name!r}] = lst")
+            L.append(f"    f[{key}] = lst")
         elif expr == vs[0] and len(vs) == 1:
-            L.append(f"    f[{name!r}] = [{vs[0]} for {target} in {src}]")
+            L.append(f"    f[{key}] = [{vs[0]} for {target} in {src}]")
         else:
-            L.append(f"    f[{name!r}] = [{expr} for {target} in {src}]")
-        L.append(f"    off += n * {ep.size}")
+            L.append(f"    f[{key}] = [{expr} for {target} in {src}]")
+        L.append(f"    off += n * {size}")
