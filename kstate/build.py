@@ -20,11 +20,9 @@ from . import model as m
 from . import syntax as s
 from .errors import Reporter, SchemaError, SourceMap, Span
 from .expr import ExprError, evaluate
+from .limits import MAX_ID, MAX_NAME_LENGTH, MAX_VERSION, MAX_VERSION_SPAN
 from .loader import SourceFile
 from .names import BUILTIN_TYPES, C_KEYWORDS, is_identifier
-
-MAX_ID = (1 << 31) - 1
-MAX_VERSION = (1 << 31) - 1
 
 
 @dataclass
@@ -56,6 +54,9 @@ class _Builder:
     # --- helpers -------------------------------------------------------------
 
     def _check_identifier(self, name: s.Name, what: str) -> None:
+        if len(name.text) > MAX_NAME_LENGTH:
+            self.r.error("LIMIT_EXCEEDED", f"{what} '{name.text[:32]}...' is {len(name.text)} characters "
+                         f"long; names have at most {MAX_NAME_LENGTH}", name.span)
         if name.text in C_KEYWORDS:
             self.r.error("RESERVED_NAME",
                          f"{what} '{name.text}' is a C keyword; the generated C would not compile",
@@ -624,6 +625,13 @@ class _Builder:
         if ok and not 1 <= min_version <= version:
             self.r.error("BAD_VERSION", f"min_version must be in 1 .. version ({version}), "
                          f"not {min_version}", mv_span)
+            ok = False
+        if ok and version - min_version + 1 > MAX_VERSION_SPAN:
+            self.r.error("BAD_VERSION", f"state '{node.name.text}' spans {version - min_version + 1} "
+                         f"versions ({min_version} .. {version}); a state supports at most "
+                         f"{MAX_VERSION_SPAN}", mv_span or v_span,
+                         f"set min_version = {version - MAX_VERSION_SPAN + 1} (or higher): readers "
+                         "drop the oldest versions")
             ok = False
         if not ok:
             return None

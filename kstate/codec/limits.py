@@ -10,7 +10,9 @@ program) may also change the constants themselves.
 
 The schema front end has its own limits (``kstate.loader.MAX_SCHEMA_BYTES``,
 ``MAX_IMPORT_DEPTH``; ``kstate.parser.MAX_NESTING``, ``MAX_STATEMENT_TOKENS``;
-``kstate.expr.MAX_SHIFT``); they are diagnostics of ``kstate compile``.
+``kstate.expr.MAX_SHIFT``; and, shared by ``.kstate`` files and snapshot
+JSON, ``kstate.limits``: ``MAX_VERSION_SPAN``, ``MAX_NAME_LENGTH``, ...);
+they are diagnostics of ``kstate compile`` and of loading a side.
 """
 
 from __future__ import annotations
