@@ -23,6 +23,7 @@ from .expr import ExprError, evaluate
 from .limits import MAX_ID, MAX_NAME_LENGTH, MAX_VERSION, MAX_VERSION_SPAN
 from .loader import SourceFile
 from .names import BUILTIN_TYPES, C_KEYWORDS, is_identifier
+from .suggest import did_you_mean, nearest
 
 
 @dataclass
@@ -70,20 +71,30 @@ class _Builder:
         text = name.text if isinstance(name, s.Name) else name.name
         decl = self.decls.get(text)
         if decl is None:
-            self.r.error("UNKNOWN_NAME", f"unknown {want} '{text}'", name.span)
+            self.r.error("UNKNOWN_NAME", f"unknown {want} '{text}'", name.span,
+                         help=did_you_mean(text, self._names_of(want)))
             return None
         if not self._visible(src, decl):
             self.r.error("UNKNOWN_NAME",
                          f"'{text}' is defined in {decl.src.display}, which {src.display} does not import",
-                         name.span, f'add: import "{_relative_import(src, decl.src)}";')
+                         name.span, help=f'add `import "{_relative_import(src, decl.src)}";`')
             return None
         return decl
+
+    _KINDS = {"type": ("enum", "struct", "state"), "state": ("state",), "constant": ("const",)}
+
+    def _names_of(self, want: str) -> list[str]:
+        """The names a misspelt ``want`` could have meant, for "did you mean"."""
+        kinds = self._KINDS.get(want, ())
+        names = sorted(n for n, d in self.decls.items() if d.kind in kinds)
+        return sorted(BUILTIN_TYPES) + names if want == "type" else names
 
     def eval(self, expr: s.Expr, src: SourceFile) -> int | None:
         def lookup(ref: s.NameRef) -> int:
             decl = self.decls.get(ref.name)
             if decl is None:
-                raise ExprError("UNKNOWN_NAME", f"unknown constant '{ref.name}'", ref.span)
+                raise ExprError("UNKNOWN_NAME", f"unknown constant '{ref.name}'", ref.span,
+                                help=did_you_mean(ref.name, self._names_of("constant")))
             if decl.kind != "const":
                 raise ExprError("WRONG_KIND", f"'{ref.name}' is {_article(decl.kind)}, not a constant",
                                 ref.span)
@@ -99,7 +110,7 @@ class _Builder:
         try:
             return evaluate(expr, lookup)
         except ExprError as err:
-            self.r.error(err.code, err.message, err.span)
+            self.r.error(err.code, err.message, err.span, help=err.help)
         except _Reported:
             pass
         return None
@@ -453,7 +464,9 @@ class _Builder:
             key = a.name.text
             if key not in self._ANNOTATIONS:
                 self.r.error("BAD_ANNOTATION", f"unknown annotation @{key}; known: "
-                             + ", ".join("@" + k for k in sorted(self._ANNOTATIONS)), a.name.span)
+                             + ", ".join("@" + k for k in sorted(self._ANNOTATIONS)), a.name.span,
+                             help=(f"did you mean '@{near}'?" if (near := nearest(key, sorted(self._ANNOTATIONS)))
+                                   else None))
                 ok = False
                 continue
             if key in out:

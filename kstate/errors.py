@@ -110,7 +110,20 @@ class SchemaError(KstateError):
         super().__init__(summary)
 
     def render(self) -> str:
-        return "\n".join(d.render(self.sources) for d in self.diagnostics)
+        """Every diagnostic, then one summary line (``kstate: 3 errors, 1 warning``)."""
+        return "\n".join([d.render(self.sources) for d in self.diagnostics] + [summary_line(self.diagnostics)])
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def summary_line(diagnostics: Iterable[Diagnostic]) -> str:
+    """The line that ends every run that reported errors."""
+    diagnostics = list(diagnostics)
+    errors = sum(d.severity == ERROR for d in diagnostics)
+    warnings = sum(d.severity == WARNING for d in diagnostics)
+    return f"kstate: {_count(errors, 'error')}, {_count(warnings, 'warning')}"
 
 
 @dataclass

@@ -12,11 +12,12 @@ MAX_SHIFT = 4096
 
 
 class ExprError(Exception):
-    def __init__(self, code: str, message: str, span: Span):
+    def __init__(self, code: str, message: str, span: Span, help: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.span = span
+        self.help = help
 
 
 def _c_div(a: int, b: int) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import syntax as s
 from .errors import Diagnostic, Reporter, SchemaError, SourceMap, Span, UsageError
 from .parser import parse
+from .suggest import nearest
 
 MAX_SCHEMA_BYTES = 4 * 1024 * 1024
 MAX_IMPORT_DEPTH = 64
@@ -58,6 +59,18 @@ def expand_paths(paths: list[str]) -> tuple[list[Path], list[Path]]:
         else:
             raise UsageError(f"{p}: no such file or folder")
     return files, roots
+
+
+def _near_import(folder: Path, wanted: str) -> str | None:
+    """``did you mean "memfd.kstate"?`` among the schema files beside the
+    importing one (and one folder down)."""
+    try:
+        names = sorted(str(p.relative_to(folder)) for pattern in ("*.kstate", "*/*.kstate")
+                       for p in folder.glob(pattern))
+    except OSError:
+        return None
+    found = nearest(wanted, names[:1000])
+    return f'did you mean `import "{found}";`?' if found else None
 
 
 def read_sources(paths: list[str]) -> tuple[list[SourceFile], SourceMap]:
@@ -112,7 +125,7 @@ def read_sources(paths: list[str]) -> tuple[list[SourceFile], SourceMap]:
                     report.error("IMPORT_NOT_FOUND",
                                  f"imported file '{item.path.value}' not found "
                                  f"(looked for {display_path(child_path.resolve())})",
-                                 item.path.span)
+                                 item.path.span, help=_near_import(path.parent, item.path.value))
                     continue
                 child = load(child_path, depth + 1, item.path.span)
                 if child is not None:

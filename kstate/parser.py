@@ -12,10 +12,11 @@ from functools import lru_cache
 from importlib import resources
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 
 from . import syntax as s
 from .errors import Diagnostic, SchemaError, Span
+from .syntax_errors import syntax_diagnostic
 
 
 class _LiteralError(Exception):
@@ -271,58 +272,6 @@ def _attach_docs(text: str, docs: list[Token], nodes: list[tuple[int, object]]) 
             node.doc = "\n".join(lines)
 
 
-def _terminal_text(name: str) -> str:
-    for term in _lark().terminals:
-        if term.name == name:
-            if term.pattern.type == "str":
-                return f"'{term.pattern.value}'"
-            break
-    friendly = {"NAME": "a name", "INT": "an integer", "STRING": "a string",
-                "$END": "end of file", "POINTER": "'*'", "SHIFT_OP": "'<<' or '>>'",
-                "SUM_OP": "'+' or '-'", "PRODUCT_OP": "'*', '/' or '%'", "UNARY_OP": "'-' or '~'"}
-    return friendly.get(name, name)
-
-
-_NAME_WORDS = {"ENUM", "FLAGS", "ID", "VERSION", "MIN_VERSION", "REASON", "IMPORT", "CONST", "STRUCT",
-               "STATE", "RETIRED", "BITS", "SUBSECTION"}
-
-
-def _expected(names) -> str:
-    names = set(names)
-    if "NAME" in names:  # the language's words are names too: say "a name" once
-        names -= _NAME_WORDS
-    texts = sorted({_terminal_text(n) for n in names})
-    if len(texts) > 6:
-        texts = texts[:6] + ["..."]
-    return ", ".join(texts)
-
-
-def _syntax_diagnostic(err: UnexpectedInput, display: str, text: str) -> Diagnostic:
-    if isinstance(err, UnexpectedCharacters):
-        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-        return Diagnostic("SYNTAX", f"unexpected character {ch!r}",
-                          Span(display, err.line, err.column))
-    if isinstance(err, UnexpectedToken):
-        tok = err.token
-        try:  # LALR's merged states over-approximate; ask the parser what it truly accepts
-            accepted = err.interactive_parser.accepts()
-            if accepted:
-                err.expected = accepted
-        except Exception:  # noqa: BLE001 - the rough list is still a useful message
-            pass
-        if tok.type == "$END":
-            lines = text.splitlines() or [""]
-            return Diagnostic("SYNTAX", f"unexpected end of file; expected {_expected(err.expected)}",
-                              Span(display, len(lines), len(lines[-1]) + 1))
-        return Diagnostic("SYNTAX", f"unexpected {tok.value!r}; expected {_expected(err.expected)}",
-                          Span(display, tok.line, tok.column))
-    if isinstance(err, UnexpectedEOF):
-        lines = text.splitlines() or [""]
-        return Diagnostic("SYNTAX", f"unexpected end of file; expected {_expected(err.expected)}",
-                          Span(display, len(lines), len(lines[-1]) + 1))
-    return Diagnostic("SYNTAX", str(err).splitlines()[0], Span(display, 1, 1))
-
-
 def parse(text: str, path: str, display: str) -> s.SyntaxFile:
     docs: list[Token] = []
 
@@ -335,7 +284,7 @@ def parse(text: str, path: str, display: str) -> s.SyntaxFile:
     try:
         tree = _parse_with_comments(lark, text, on_comment)
     except UnexpectedInput as err:
-        raise SchemaError([_syntax_diagnostic(err, display, text)]) from None
+        raise SchemaError([syntax_diagnostic(lark, err, display, text)]) from None
     except _TooDeep as err:
         raise SchemaError([Diagnostic("TOO_DEEP", err.message,
                                       Span(display, err.tok.line, err.tok.column))]) from None
