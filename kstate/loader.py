@@ -54,6 +54,9 @@ def expand_paths(paths: list[str]) -> tuple[list[Path], list[Path]]:
             files.extend(found)
             roots.append(path.resolve())
         elif path.is_file():
+            if path.suffix != ".kstate":
+                raise UsageError(f"{p}: not a schema: a side is a .kstate file, a folder of them, "
+                                 "a snapshot .json written by kstate compile, or git:REF[:PATH]")
             files.append(path)
             roots.append(path.resolve().parent)
         else:

@@ -50,3 +50,16 @@ def test_distance_and_nearest():
     assert nearest("x", ["y"]) is None  # one-letter names: only up to case
     assert nearest("U8", ["u8", "u16"]) == "u8"
     assert nearest("FIELD_DROPED", ["FIELD_DROPPED", "FIELD_ADDED_UNVERSIONED"]) == "FIELD_DROPPED"
+
+
+@pytest.mark.parametrize("cmd", [["check", "README.md", "s.kstate"], ["check", "s.kstate", "README.md"],
+                                 ["decode", "blob.bin", "--schema", "README.md"],
+                                 ["compile", "README.md", "-o", "out"]])
+def test_a_side_that_is_not_a_schema_is_refused(tmp_path, cmd):
+    (tmp_path / "README.md").write_text("# kstate\nstate x { id = 1; version = 1; }\n")
+    (tmp_path / "s.kstate").write_text("state x { id = 1; version = 1; a: u8; }\n")
+    (tmp_path / "blob.bin").write_bytes(b"\x8c\x77\x37\x3b\xff\xff\xff\xff")
+    r = run_kstate(*cmd, cwd=tmp_path)
+    assert r.returncode == 2
+    assert "README.md: not a schema: a side is a .kstate file, a folder of them" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "out").exists()
