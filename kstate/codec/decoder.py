@@ -130,6 +130,34 @@ def _as_buffer(data) -> memoryview:
     return mv
 
 
+def _ids(ids, limit: int = 8) -> str:
+    ids = sorted(ids)
+    text = ", ".join(str(i) for i in ids[:limit])
+    return text + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _unknown_state_message(sid: int, by_id: dict, buf, off: int, n: int, hdr) -> str:
+    """Which ids the stream names and which the schema set knows, so a
+    wrong ``--schema`` is obvious.  The stream's ids come from a walk over
+    the entry headers from here on (sizes followed, at most 4,096 headers)."""
+    seen = {sid}
+    pos = off
+    for _ in range(4096):
+        if pos + HEADER_SIZE > n:
+            break
+        stype, other, _v, _i, size = hdr(buf, pos)
+        if stype not in (SECTION, SUBSECTION) or size < 0:
+            break
+        seen.add(other)
+        pos += HEADER_SIZE + size
+    known = ", ".join(f"{i} ({by_id[i]})" for i in sorted(by_id)[:8])
+    if len(by_id) > 8:
+        known += f" and {len(by_id) - 8} more"
+    return (f"expected a state_id of this schema set, found {sid}; the stream's entries name "
+            f"state_id {_ids(seen)}, the schema set knows {known or 'none'} "
+            f"(is --schema the schemas of the kernel that wrote the stream?)")
+
+
 def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = None) -> dict:
     limits = limits or Limits()
     buf = _as_buffer(data)
@@ -297,8 +325,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
                 off = pend
                 continue
             if not name:
-                error = Fail("UNKNOWN_STATE", off, path, f"expected a state_id of this schema "
-                             f"set, found {sid}")
+                error = Fail("UNKNOWN_STATE", off, path, _unknown_state_message(sid, by_id, buf, off, n, hdr))
         if error is None:
             sdesc = states[name]
             budget = ctx.values
