@@ -97,11 +97,23 @@ def _layout_size(layout) -> int | None:
     return total
 
 
+def _root_relative(node, names: dict[str, str]):
+    """Every source position's file named relative to the schema root (as
+    ``files[].path``), never as the working directory sees it: the snapshot
+    is the same file whatever folder ``kstate compile`` ran in."""
+    if isinstance(node, dict):
+        return {k: (names.get(v, v) if k == "file" and isinstance(v, str) else _root_relative(v, names))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_root_relative(v, names) for v in node]
+    return node
+
+
 def to_json(ss: m.SchemaSet) -> str:
     doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "files": [{"path": f.path, "display": f.display, "imports": list(f.imports),
+        "files": [{"path": f.path, "display": f.path, "imports": list(f.imports),
                    "items": [{"kind": i.item_kind, "name": i.name} for i in f.items]}
                   for f in ss.files],
         "constants": [{"name": c.name, "value": c.value, "expr": c.expr_text, "doc": c.doc,
@@ -129,6 +141,7 @@ def to_json(ss: m.SchemaSet) -> str:
         "retired": [{"name": r.name, "id": r.id, "reason": r.reason, "doc": r.doc, **_pos(r.span)}
                     for r in _by_name(ss.retired)],
     }
+    doc = _root_relative(doc, {f.display: f.path for f in ss.files})
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

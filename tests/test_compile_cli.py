@@ -24,7 +24,7 @@ def test_compile_writes_docs_and_snapshot_for_each_schema_file(tmp_path):
     assert res.returncode == 0, res.stderr
     out = tmp_path / "generated"
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "docs/iommu/iommu.md", "docs/kstate_test.md", "docs/kvm/guest_memfd.md", "docs/kvm/vm.md",
+        ".kstate-outputs", "docs/iommu/iommu.md", "docs/kstate_test.md", "docs/kvm/guest_memfd.md", "docs/kvm/vm.md",
         "docs/memblock.md", "docs/memfd.md", "docs/pci.md", "docs/trace/ring_buffer.md",
         "kstate-snapshot.json"]
     snap = json.loads((out / "kstate-snapshot.json").read_text())
@@ -32,7 +32,7 @@ def test_compile_writes_docs_and_snapshot_for_each_schema_file(tmp_path):
     memfd = next(s for s in snap["states"] if s["name"] == "memfd")
     assert [(l["version"], l["fields"]) for l in memfd["layouts"]][0] == (
         1, ["pos", "size", "nr_folios", "folios", "name", "old_flags"])
-    assert memfd["file"] == "schemas/memfd.kstate" and memfd["line"] == 22
+    assert memfd["file"] == "memfd.kstate" and memfd["line"] == 22  # relative to the schema root
     assert "/" + "tmp" not in (out / "kstate-snapshot.json").read_text()
     assert "| `old_flags` | x | x |  |" in (out / "docs/memfd.md").read_text()
 
@@ -46,14 +46,18 @@ def test_check_reports_missing_stale_and_extra_and_writes_nothing(tmp_path):
     assert run_kstate("compile", "--lang", "json,docs", cwd=tmp_path).returncode == 0
     assert run_kstate("compile", "--lang", "json,docs", "--check", cwd=tmp_path).returncode == 0
     (tmp_path / "generated/docs/memfd.md").write_text("edited\n")
-    (tmp_path / "generated/docs/old.md").write_text("left over\n")
+    (tmp_path / "generated/docs/mine.md").write_text("not kstate's\n")
+    (tmp_path / "schemas/pci.kstate").unlink()  # pci.md was generated, and no longer is
     res = run_kstate("compile", "--lang", "json,docs", "--check", cwd=tmp_path)
     assert res.returncode == 1
-    assert res.stdout.splitlines() == ["stale: generated/docs/memfd.md", "extra: generated/docs/old.md"]
+    assert res.stdout.splitlines() == ["stale: generated/.kstate-outputs", "stale: generated/docs/memfd.md",
+                                       "stale: generated/kstate-snapshot.json", "extra: generated/docs/pci.md"]
     assert (tmp_path / "generated/docs/memfd.md").read_text() == "edited\n"
-    # a normal run repairs the stale file and removes the extra one
-    assert run_kstate("compile", "--lang", "json,docs", cwd=tmp_path).returncode == 0
-    assert not (tmp_path / "generated/docs/old.md").exists()
+    # a normal run repairs the stale file and removes the extra one, not the file kstate did not write
+    res = run_kstate("compile", "--lang", "json,docs", cwd=tmp_path)
+    assert res.returncode == 0 and res.stdout == "removed: generated/docs/pci.md\n"
+    assert not (tmp_path / "generated/docs/pci.md").exists()
+    assert (tmp_path / "generated/docs/mine.md").read_text() == "not kstate's\n"
     assert run_kstate("compile", "--lang", "json,docs", "--check", cwd=tmp_path).returncode == 0
 
 

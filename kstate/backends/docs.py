@@ -137,6 +137,6 @@ def render(schema_set: m.SchemaSet) -> dict[str, str]:
     out = {}
     for f in schema_set.files:
         out[f"docs/{f.stem}.md"] = render_template(
-            "docs/schema.md.j2", file=comment(f.display), path=code(f.path),
+            "docs/schema.md.j2", file=comment(f.path), path=code(f.path),
             imports=[code(i) for i in f.imports], items=[_item_view(i) for i in f.items])
     return out

@@ -3,8 +3,9 @@
 Each subcommand lives in a module ``cmd_<name>.py`` of this package that
 defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``;
 they are found by name, in alphabetical order.  ``main`` maps every
-``KstateError`` to its rendering on stderr and exit code 2, and any other
-exception to a one-line internal error (``--debug`` shows the traceback).
+``KstateError`` to its rendering on stderr and exit code 2, a closed pipe on
+stdout to exit 2 (the output did not all arrive), and any other exception to
+a one-line internal error (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import importlib
 import pkgutil
 import sys
 
-from ..errors import KstateError, SchemaError
+from ..errors import KstateError, SchemaError, UsageError
 
 
 def _commands():
@@ -46,7 +47,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Closed:
+    """Stands in for a standard stream that was closed when kstate started
+    (``kstate ... >&-``): using it is a clean error, not an internal one."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.buffer = self
+
+    def _fail(self, *args, **kwargs):
+        hint = {"input": "give a file instead of -", "output": "run it with stdout open, or give -o FILE "
+                "where the command has one"}.get(self.name, "run it with stderr open")
+        raise UsageError(f"standard {self.name} is closed (the command was started with it closed); {hint}")
+
+    write = read = readline = _fail
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        self._fail()
+
+
+def _guard_streams() -> None:
+    """Occupy closed descriptors 0-2 with /dev/null, so no file kstate opens gets
+    one of them, and make using the closed stream a UsageError."""
+    import os
+
+    for fd, name, attr in ((0, "input", "stdin"), (1, "output", "stdout"), (2, "error", "stderr")):
+        if getattr(sys, attr) is None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                try:
+                    os.open(os.devnull, os.O_RDWR)
+                except OSError:
+                    pass
+            setattr(sys, attr, _Closed(name))
+
+
+def _broken_pipe() -> None:
+    """Stdout's reader went away: say so, and keep the interpreter from
+    failing again when it flushes stdout at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, UsageError):
+        pass
+    try:
+        print("kstate: error: the output was cut short: its reader closed the pipe", file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
 def run(argv: list[str] | None) -> int:
+    _guard_streams()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -56,7 +113,9 @@ def run(argv: list[str] | None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args._run(args)
+        code = args._run(args)
+        sys.stdout.flush()
+        return code
     except SchemaError as err:
         print(err.render(), file=sys.stderr)
         return 2
@@ -66,7 +125,9 @@ def run(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
+        # not a success: what was asked for was not all delivered (compile --check | head -1)
+        _broken_pipe()
+        return 2
     except RecursionError as err:
         if getattr(args, "debug", False):
             raise

@@ -22,9 +22,9 @@ HELP = "decode a KSTATE stream into JSON, an annotated tree or an annotated hexd
 
 def add_arguments(p) -> None:
     p.add_argument("blob", metavar="BLOB", help="the stream to decode: a file, or - for stdin")
-    p.add_argument("--schema", action="append", nargs="+", metavar="PATH",
-                   help="schemas: .kstate files or folders, a snapshot JSON, or git:REF[:PATH] "
-                        "(default: schemas/)")
+    p.add_argument("--schema", action="append", metavar="PATH",
+                   help="schemas: a .kstate file or folder, a snapshot JSON, or git:REF[:PATH]; "
+                        "repeat to add more files (default: schemas/)")
     p.add_argument("--format", choices=("json", "text", "hexdump"), default="json",
                    help="output format (default: json)")
     p.add_argument("--lenient", action="store_true",
@@ -76,7 +76,7 @@ def run(args) -> int:
     from ..codec.render import hexdump, text
     from ..sides import load_side
 
-    schemas = [p for group in (args.schema or [["schemas"]]) for p in group]
+    schemas = args.schema or ["schemas"]
     schema_set = load_side(schemas)
     data, mm = read_blob(args.blob)
     try:

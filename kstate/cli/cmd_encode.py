@@ -11,12 +11,11 @@ the JSON path: exit 1, nothing written.  Unreadable or invalid JSON: exit 2.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
+from ..output import write_file
 
 NAME = "encode"
 HELP = "encode a decode document (JSON) into a KSTATE stream"
@@ -24,9 +23,9 @@ HELP = "encode a decode document (JSON) into a KSTATE stream"
 
 def add_arguments(p) -> None:
     p.add_argument("json", metavar="JSON", help="the document: a file, or - for stdin")
-    p.add_argument("--schema", action="append", nargs="+", metavar="PATH",
-                   help="schemas: .kstate files or folders, a snapshot JSON, or git:REF[:PATH] "
-                        "(default: schemas/)")
+    p.add_argument("--schema", action="append", metavar="PATH",
+                   help="schemas: a .kstate file or folder, a snapshot JSON, or git:REF[:PATH]; "
+                        "repeat to add more files (default: schemas/)")
     p.add_argument("-o", "--output", metavar="BLOB", help="write the stream here (default: stdout)")
     p.add_argument("--byteorder", choices=("little", "big"),
                    help="byte order of the stream (default: the document's, else little)")
@@ -51,21 +50,6 @@ def _read(spec: str) -> str:
         raise UsageError(f"{spec}: cannot read: {err.strerror or err}") from None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as err:
-        raise UsageError(f"{path}: cannot write: {err.strerror or err}") from None
-
-
 def run(args) -> int:
     from ..codec import encode
     from ..sides import load_side
@@ -75,11 +59,11 @@ def run(args) -> int:
         doc = json.loads(text)
     except (ValueError, RecursionError) as err:  # ValueError: JSONDecodeError, or an integer
         raise UsageError(f"{args.json}: invalid JSON: {err}") from None  # beyond int's digit limit
-    schemas = [p for group in (args.schema or [["schemas"]]) for p in group]
+    schemas = args.schema or ["schemas"]
     schema_set = load_side(schemas)
     data = encode(schema_set, doc, byteorder=args.byteorder)  # EncodeError: exit 1
     if args.output:
-        _write_atomic(Path(args.output), data)
+        write_file(Path(args.output), data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

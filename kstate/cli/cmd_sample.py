@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from ..output import write
+from ..output import write_file
 from ..sides import load_side
 
 NAME = "sample"
@@ -66,12 +66,13 @@ def run(args) -> int:
         sys.stdout.buffer.write(blobs[0])
         return 0
     if args.count == 1:
-        out = Path(args.output)
-        _write_bytes(out.parent, {out.name: blobs[0]})
+        write_file(Path(args.output), blobs[0])
         return 0
-    _write_bytes(Path(args.output), {f"{state.name}-v{version}-{k}.{suffix}": b for k, b in enumerate(blobs)})
+    folder = Path(args.output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"cannot create {folder.as_posix()}: {err.strerror or err}") from None
+    for k, blob in enumerate(blobs):
+        write_file(folder / f"{state.name}-v{version}-{k}.{suffix}", blob)
     return 0
-
-
-def _write_bytes(folder: Path, files: dict[str, bytes]) -> None:
-    write(folder, files, [])
