@@ -163,3 +163,28 @@ def test_encode_invalid_json_exit_2(tmp_path):
     res = run("encode", "-", "--schema", SCHEMA, stdin=b"{not json")
     assert res.returncode == 2 and b"invalid JSON" in res.stderr
     assert run("encode", str(tmp_path / "missing.json"), "--schema", SCHEMA).returncode == 2
+
+
+def test_schema_option_does_not_swallow_the_positional_argument(tmp_path):
+    """--schema before or after BLOB/JSON; each --schema adds files to the set."""
+    from conftest import run_kstate
+
+    schemas = ROOT / "schemas"
+    doc = {"byteorder": "little", "entries": [
+        {"state": "pci", "instance_id": 1, "fields": {"max_nr_devices": 4, "devices": []}}]}
+    (tmp_path / "doc.json").write_text(json.dumps(doc))
+    for args in (["encode", "--schema", schemas, "doc.json", "-o", "a.bin"],
+                 ["encode", "doc.json", "--schema", schemas, "-o", "b.bin"]):
+        res = run_kstate(*args, cwd=tmp_path)
+        assert res.returncode == 0, (args, res.stderr)
+    assert (tmp_path / "a.bin").read_bytes() == (tmp_path / "b.bin").read_bytes()
+    outs = []
+    for args in (["decode", "--schema", schemas, "a.bin"], ["decode", "a.bin", "--schema", schemas],
+                 ["decode", "--schema", schemas / "pci.kstate", "--schema", schemas / "memfd.kstate", "a.bin"]):
+        res = run_kstate(*args, cwd=tmp_path)
+        assert res.returncode == 0, (args, res.stderr)
+        outs.append(json.loads(res.stdout)["entries"][0]["fields"])
+    assert outs[0] == outs[1] == outs[2]
+    # repeated --schema adds files: memfd alone cannot read a pci entry
+    res = run_kstate("decode", "--schema", schemas / "memfd.kstate", "a.bin", cwd=tmp_path)
+    assert res.returncode == 1 and "UNKNOWN_STATE" in res.stdout
