@@ -16,7 +16,7 @@ from kstate.cli import run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 JSON_KEYS = ["rule", "severity", "direction", "old_side", "new_side", "state", "state_id", "field",
-             "version", "file", "line", "column", "old", "new", "message", "hint", "waived"]
+             "version", "file", "line", "column", "old_file", "old_line", "old_column", "old", "new", "message", "hint", "waived"]
 
 V1 = "state dev {\n    id = 1;\n    version = 1;\n    x: u32;\n    y: u32;\n}\n"
 V2_SAFE = ("state dev {\n    id = 1;\n    version = 2;\n    min_version = 1;\n    x: u32;\n    y: u32;\n"
@@ -288,14 +288,15 @@ def test_git_side(capsys, repo):
     doc = json.loads(out)
     assert code == 1
     drop = next(f for f in doc["findings"] if f["rule"] == "FIELD_DROPPED")
-    assert drop["file"] == "git:v1:schemas/dev.kstate"
-    assert (drop["line"], drop["column"]) == (5, 5)
+    assert drop["file"] == "schemas/dev.kstate"  # annotated in the working tree (docs/compatibility.md)
+    assert drop["old_file"] == "git:v1:schemas/dev.kstate"
+    assert (drop["old_line"], drop["old_column"]) == (5, 5)
     assert drop["old_side"] == "git:v1"
     assert all("kstate-git-" not in json.dumps(f) for f in doc["findings"])
     code, out, _ = kcheck(capsys, "git:v1:schemas", "schemas")
     assert code == 1
-    assert "git:v1:schemas/dev.kstate:5:5: error[FIELD_DROPPED]" in out
-    assert "    y: u32;" in out  # the source line, read from the object store
+    assert "schemas/dev.kstate:" in out and "error[FIELD_DROPPED]" in out
+    assert "OLD's text: git:v1:schemas/dev.kstate:5:5: y: u32;" in out  # read from the object store
 
 
 @needs_git
@@ -376,5 +377,7 @@ def test_text_format_for_snapshot_side_without_sources(capsys, tmp_path):
     code, out, _ = kcheck(capsys, old, str(tmp_path / "gen" / "kstate-snapshot.json"))
     assert code == 1
     head = next(line for line in out.splitlines() if "[FIELD_TYPE_CHANGED]" in line)
-    assert re.fullmatch(r".*new\.kstate:4:5: error\[FIELD_TYPE_CHANGED\]: .*", head)
-    assert "^" not in out  # no source at hand: no caret, and no failure
+    # NEW is a snapshot, OLD the working tree: annotated on OLD's file, NEW's position in a note
+    assert re.fullmatch(r".*old\.kstate:4:5: error\[FIELD_TYPE_CHANGED\]: .*", head)
+    assert re.search(r"note: NEW's text: .*new\.kstate:4:5", out)
+    assert "^" in out  # the annotation is in a working-tree file, whose line is at hand

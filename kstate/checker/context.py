@@ -50,7 +50,8 @@ class Model:
             state=state.name if state is not None else None,
             state_id=state.id if state is not None else None,
             field=field_, version=version, span=span, old=old, new=new,
-            message=message, hint=hint, sources=sources))
+            message=message, hint=hint, sources=sources,
+            blame="old" if (where == "writer") == (self.direction == "update") else "new"))
 
 
 def state_span(st: m.State, which: str) -> Span:

@@ -14,7 +14,8 @@ from ..errors import SourceMap, Span
 from .rules import severity
 
 JSON_KEYS = ("rule", "severity", "direction", "old_side", "new_side", "state", "state_id", "field",
-             "version", "file", "line", "column", "old", "new", "message", "hint", "waived")
+             "version", "file", "line", "column", "old_file", "old_line", "old_column", "old", "new",
+             "message", "hint", "waived")
 DIRECTIONS = ("update", "rollback")
 
 
@@ -38,6 +39,9 @@ class Finding:
     waiver_reason: str | None = None
     pair: int = 0  # index of the (old, new) pair in the run, for ordering
     sources: SourceMap | None = dc_field(default=None, compare=False, hash=False, repr=False)
+    blame: str = "new"  # whose text the finding blames: "old" or "new"
+    text_span: Span | None = None  # the exact position blamed, when ``span`` was moved (locations.py)
+    text_sources: SourceMap | None = dc_field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def severity(self) -> str:
@@ -54,6 +58,25 @@ class Finding:
     @property
     def column(self) -> int | None:
         return self.span.column if self.span else None
+
+    @property
+    def old_span(self) -> Span | None:
+        """OLD's exact position, when the finding blames OLD's text."""
+        if self.blame != "old":
+            return None
+        return self.text_span or self.span
+
+    @property
+    def old_file(self) -> str | None:
+        return self.old_span.file if self.old_span else None
+
+    @property
+    def old_line(self) -> int | None:
+        return self.old_span.line if self.old_span else None
+
+    @property
+    def old_column(self) -> int | None:
+        return self.old_span.column if self.old_span else None
 
     def with_sides(self, old_side: str, new_side: str, pair: int) -> "Finding":
         return replace(self, old_side=old_side, new_side=new_side, pair=pair)

@@ -11,6 +11,7 @@ import json
 
 from .. import __version__
 from ..errors import Diagnostic
+from ..diagnostic_formats import sarif_location
 from .finding import Finding, Summary
 from .rules import RULES
 
@@ -42,10 +43,17 @@ def text_one(f: Finding) -> str:
         notes.append(f"hint: {f.hint}")
     if f.waived:
         notes.append(f"waived: {f.waiver_reason}")
+    if f.text_span is not None and f.text_span != f.span:
+        notes.append(f"{f.blame.upper()}'s text: {f.text_span}" + _quoted_line(f.text_sources, f.text_span))
     if f.span is None:
         head = f"{f.file or 'kstate'}: {_label(f)}[{f.rule}]: {f.message}"
         return "\n".join([head] + [f"    note: {n}" for n in notes])
     return Diagnostic(f.rule, f.message, f.span, _label(f), tuple(notes)).render(f.sources)
+
+
+def _quoted_line(sources, span) -> str:
+    line = sources.line(span) if sources is not None else None
+    return f": {line.strip()}" if line and line.strip() else ""
 
 
 def summary_line(findings: list[Finding], old: str, new: str) -> str:
@@ -125,15 +133,18 @@ def sarif(findings: list[Finding], old: str, new: str) -> str:
             "message": {"text": f.message + (f" Hint: {f.hint}" if f.hint else "")},
         }
         if f.file:
-            loc: dict = {"artifactLocation": {"uri": f.file}}
-            if f.line is not None:
-                loc["region"] = {"startLine": f.line, "startColumn": f.column or 1}
-            result["locations"] = [{"physicalLocation": loc}]
+            result["locations"] = [sarif_location(f.file, f.line, f.column)]
+        if f.text_span is not None and f.text_span != f.span:
+            related = sarif_location(f.text_span.file, f.text_span.line, f.text_span.column)
+            related["id"] = 1
+            related["message"] = {"text": f"{f.blame.upper()}'s text"}
+            result["relatedLocations"] = [related]
         if f.waived:
             result["suppressions"] = [{"kind": "external", "justification": f.waiver_reason or ""}]
         result["properties"] = {k: v for k, v in f.to_json().items()
                                 if k in ("direction", "old_side", "new_side", "state", "state_id", "field",
-                                         "version", "old", "new", "hint")}
+                                         "version", "old", "new", "hint", "old_file", "old_line",
+                                         "old_column")}
         results.append(result)
     doc = {
         "$schema": SARIF_SCHEMA,
@@ -142,6 +153,7 @@ def sarif(findings: list[Finding], old: str, new: str) -> str:
             "tool": {"driver": {"name": "kstate", "version": __version__,
                                 "rules": rules}},
             "properties": {"old": old, "new": new},
+            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": []}],
             "results": results,
         }],
     }
