@@ -3,14 +3,16 @@ first), which updates and rollbacks are safe.
 
 Cell (row, column) is the move from kernel ``row`` to kernel ``column``:
 an update when the row is older, a rollback when it is newer.  Its value is
-the number of error findings of that move (waivers do not apply: the matrix
-says what is true of the bytes), 0 meaning safe.
+the number of error findings of that move, 0 meaning safe.  With waivers
+(``matrix --waivers FILE``, or kstate.toml's ``[check] waivers``) a waived
+error is counted apart: a cell whose every error is waived reads ``waived``
+(a deliberate cut), not an error count.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import model as m
 from .checker import check
@@ -23,10 +25,14 @@ class Cell:
     kind: str  # "update" | "rollback"
     errors: int
     warnings: int
-    rules: tuple[str, ...]  # the error rules found, sorted, unique
+    rules: tuple[str, ...]  # the error rules found, sorted, unique (waived ones excluded)
+    waived: int = 0  # errors a waiver accepts
+    waived_rules: tuple[str, ...] = ()
 
 
-def build_matrix(sides: list[tuple[str, m.SchemaSet]]) -> list[list[Cell | None]]:
+def build_matrix(sides: list[tuple[str, m.SchemaSet]], waivers=None) -> list[list[Cell | None]]:
+    """``waivers``: a list of ``checker.waivers.Waiver``; they mark findings
+    waived the way ``kstate check --waivers`` does."""
     n = len(sides)
     grid: list[list[Cell | None]] = [[None] * n for _ in range(n)]
     for i in range(n):
@@ -39,17 +45,24 @@ def build_matrix(sides: list[tuple[str, m.SchemaSet]]) -> list[list[Cell | None]
             else:  # kernel i rolls back to the older kernel j: i writes, j restores
                 findings = check(sides[j][1], sides[i][1], "rollback")
                 kind = "rollback"
-            errors = [f for f in findings if f.severity == "error"]
+            if waivers:
+                findings = [replace(f, waived=True, waiver_reason=w.reason) if w is not None else f
+                            for f in findings for w in [next((w for w in waivers if w.matches(f)), None)]]
+            errors = [f for f in findings if f.severity == "error" and not f.waived]
+            waived = [f for f in findings if f.severity == "error" and f.waived]
             grid[i][j] = Cell(i, j, kind, len(errors),
-                              sum(1 for f in findings if f.severity == "warning"),
-                              tuple(sorted({f.rule for f in errors})))
+                              sum(1 for f in findings if f.severity == "warning" and not f.waived),
+                              tuple(sorted({f.rule for f in errors})), len(waived),
+                              tuple(sorted({f.rule for f in waived})))
     return grid
 
 
 def _cell_text(cell: Cell | None) -> str:
     if cell is None:
         return "-"
-    return "OK" if cell.errors == 0 else str(cell.errors)
+    if cell.errors == 0:
+        return "waived" if cell.waived else "OK"
+    return f"{cell.errors} (+{cell.waived} waived)" if cell.waived else str(cell.errors)
 
 
 def to_text(labels: list[str], grid) -> str:
@@ -59,7 +72,8 @@ def to_text(labels: list[str], grid) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head] + rows]
     lines.append("")
     lines.append("row -> column: above the diagonal an update, below it a rollback; "
-                 "a number is the count of errors (kstate check says which)")
+                 "a number is the count of errors (kstate check says which); "
+                 "waived: every error of that move is waived on purpose")
     return "\n".join(lines) + "\n"
 
 
@@ -79,7 +93,8 @@ def to_json(labels: list[str], grid) -> str:
         "sides": labels,
         "matrix": [[None if c is None else c.errors for c in row] for row in grid],
         "cells": [{"from": labels[c.row], "to": labels[c.column], "kind": c.kind, "errors": c.errors,
-                   "warnings": c.warnings, "rules": list(c.rules), "safe": c.errors == 0}
+                   "warnings": c.warnings, "rules": list(c.rules), "safe": c.errors == 0,
+                   "waived": c.waived, "waived_rules": list(c.waived_rules)}
                   for row in grid for c in row if c is not None],
     }
     return json.dumps(doc, indent=2) + "\n"

@@ -16,6 +16,9 @@ with an output folder without writing (``compile --check`` prints it);
 - Concurrent runs on one folder take turns (``flock`` on the folder itself).
 - Temporary files an interrupted run left (``.NAME.XXXXXXXX`` beside an
   output) are removed, and ``--check`` reports them.
+- Identical files are left untouched, except the manifest: its modification
+  time is that of the last successful run, so Make can use it as the target
+  that stands for all outputs.
 """
 
 from __future__ import annotations
@@ -375,6 +378,8 @@ def write(outdir: Path, files: dict[str, str | bytes], langs: list[str], report=
                 report(f"removed: {_show(outdir, rel)} (temporary file of an interrupted run)")
             if temps and temps[-1][0] == MANIFEST:
                 os.replace(temps[-1][1], outdir / MANIFEST)
+            else:  # the manifest's time is the last successful run's: Make's stamp
+                os.utime(outdir / MANIFEST)
             temps = []
         except OSError as err:
             raise UsageError(f"cannot write to {outdir.as_posix()}: {err.strerror or err}") from None

@@ -188,3 +188,116 @@ def test_compile_format_puts_errors_on_their_line(tmp_path):
     res = run_kstate("compile", "--check", "--format", "sarif", cwd=repo)
     assert res.returncode == 0
     assert json.loads(res.stdout)["runs"][0]["invocations"][0]["executionSuccessful"] is True
+
+
+# --- kstate.toml -------------------------------------------------------------------
+
+
+def test_kstate_toml_is_found_from_a_subfolder_and_arguments_win(tmp_path):
+    repo = repo_with_change(tmp_path)
+    (repo / "defs").mkdir()
+    (repo / "schemas/s.kstate").rename(repo / "defs/s.kstate")
+    (repo / "kstate.toml").write_text('[kstate]\nschemas = ["defs"]\nout = "build/gen"\nlangs = ["c", "json"]\n')
+    deep = repo / "src/deeper"
+    deep.mkdir(parents=True)
+    res = run_kstate("compile", cwd=deep)
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in (repo / "build/gen").iterdir()) == [".kstate-outputs", "c", "kstate-snapshot.json"]
+    assert run_kstate("compile", "--check", cwd=repo).returncode == 0
+    # explicit arguments win over the file
+    res = run_kstate("compile", "../../defs", "-o", "here", "--lang", "docs", cwd=deep)
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in (deep / "here").iterdir()) == [".kstate-outputs", "docs"]
+    # decode's --schema default comes from the file too
+    assert run_kstate("encode", "-", "-o", "x.bin", cwd=deep,
+                      input='{"entries": [{"state": "s", "fields": {"a": 1, "c": "red"}}]}').returncode == 0
+    res = run_kstate("decode", "x.bin", cwd=deep)
+    assert res.returncode == 0 and json.loads(res.stdout)["entries"][0]["fields"] == {"a": 1, "c": "red"}
+
+
+def test_kstate_toml_check_baseline_waivers_fail_on(tmp_path):
+    repo = repo_with_change(tmp_path)
+    (repo / "kstate.toml").write_text('[kstate]\nschemas = ["schemas"]\n\n[check]\nbaseline = "git:HEAD"\n'
+                                      'waivers = "waivers.toml"\nfail_on = "warning"\n')
+    (repo / "waivers.toml").write_text('[[waiver]]\nrule = "FIELD_DROPPED"\nstate = "s"\nreason = "b was never read"\n')
+    res = run_kstate("check", "--format", "json", cwd=repo / "schemas")
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert (doc["old"], doc["new"]) == ("git:HEAD:schemas", ".")
+    found = by_rule(doc["findings"])
+    assert found["FIELD_DROPPED"]["waived"] is True and found["ENUM_VALUE_REMOVED"]["waived"] is False
+    # arguments win: another baseline, another fail_on, no waivers file applies... except the config's
+    (repo / "schemas/s.kstate").write_text(OLD)
+    res = run_kstate("check", "--fail-on", "error", cwd=repo)
+    assert res.returncode == 0, res.stdout  # only the WAIVER_UNUSED warning is left
+    assert "WAIVER_UNUSED" in res.stdout
+    res = run_kstate("check", cwd=repo)
+    assert res.returncode == 1  # fail_on = "warning" from the file
+
+
+def test_bad_kstate_toml_is_an_error_at_its_line(tmp_path):
+    (tmp_path / "kstate.toml").write_text('# project\n[kstate]\nout = "gen"\nschemaz = ["x"]\n\n[check]\n'
+                                          'fail_on = "sometimes"\n')
+    res = run_kstate("compile", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "kstate.toml:4:1: error[BAD_CONFIG]: unknown key 'schemaz' in [kstate]" in res.stderr
+    assert "    schemaz = [\"x\"]\n    ^" in res.stderr
+    assert "kstate.toml:7:1: error[BAD_CONFIG]: [check] fail_on must be \"error\" or \"warning\"" in res.stderr
+    assert "Traceback" not in res.stderr
+    (tmp_path / "kstate.toml").write_text('[kstate]\nlangs = ["c", "cobol"]\n')
+    res = run_kstate("check", "a", "b", cwd=tmp_path)
+    assert res.returncode == 2 and "kstate.toml:2:1: error[BAD_CONFIG]: [kstate] langs: unknown language 'cobol'" \
+        in res.stderr
+    (tmp_path / "kstate.toml").write_text('[kstate]\nout = "gen\n')
+    res = run_kstate("compile", cwd=tmp_path)
+    assert res.returncode == 2 and "kstate.toml:2:" in res.stderr and "not valid TOML" in res.stderr
+
+
+def test_the_projects_own_kstate_toml_matches_the_readme():
+    from conftest import ROOT
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / "kstate.toml").read_text())
+    assert cfg["kstate"] == {"schemas": ["schemas"], "out": "generated", "langs": ["python", "c", "json", "docs"]}
+    assert cfg["check"]["baseline"] == "git:origin/main"
+    readme = (ROOT / "README.md").read_text()
+    assert "kstate compile schemas/ -o generated/" in readme and "kstate check git:origin/main schemas" in readme
+    res = run_kstate("compile", "--check", cwd=ROOT / "schemas")  # the file is found from a subfolder
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+# --- matrix --waivers -------------------------------------------------------------
+
+
+def test_matrix_shows_a_waived_cut_as_waived(tmp_path):
+    repo = repo_with_change(tmp_path)
+    (repo / "old").mkdir()
+    (repo / "old/s.kstate").write_text(OLD)
+    (repo / "w.toml").write_text('[[waiver]]\nrule = "FIELD_DROPPED"\nreason = "b was never read"\n'
+                                 '[[waiver]]\nrule = "ENUM_VALUE_REMOVED"\nreason = "green was never written"\n'
+                                 '[[waiver]]\nrule = "LAYOUT_CHANGED_WITHOUT_BUMP"\ndirection = "update"\n'
+                                 'reason = "no kernel shipped version 1"\n')
+    plain = run_kstate("matrix", "old", "schemas", cwd=repo)
+    assert plain.returncode == 0
+    assert plain.stdout.splitlines()[1].split()[-1] == "3"
+    res = run_kstate("matrix", "old", "schemas", "--waivers", "w.toml", cwd=repo)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[1].split() == ["old", "-", "waived"]
+    doc = json.loads(run_kstate("matrix", "old", "schemas", "--waivers", "w.toml", "--format", "json", cwd=repo).stdout)
+    update = next(c for c in doc["cells"] if c["kind"] == "update")
+    assert (update["errors"], update["waived"], update["safe"]) == (0, 3, True)
+    assert update["waived_rules"] == ["ENUM_VALUE_REMOVED", "FIELD_DROPPED", "LAYOUT_CHANGED_WITHOUT_BUMP"]
+    # the config's waivers apply too
+    (repo / "kstate.toml").write_text('[check]\nwaivers = "w.toml"\n')
+    res = run_kstate("matrix", "old", "schemas", "--format", "markdown", cwd=repo)
+    assert "| `old` | - | waived |" in res.stdout
+
+
+def test_readme_matrix_is_what_matrix_prints_with_the_history_waivers():
+    from conftest import ROOT
+
+    res = run_kstate("matrix", "schemas/history/v1.json", "schemas/history/v2.json", "schemas",
+                     "--format", "markdown", "--waivers", "schemas/history/waivers.toml", cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout in (ROOT / "README.md").read_text()
+    assert "| `schemas/history/v1.json` | - | OK | waived |" in res.stdout

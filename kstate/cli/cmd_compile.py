@@ -22,7 +22,7 @@ from .. import config
 from ..backends import available
 from ..diagnostic_formats import FORMATS, from_error, render as render_diagnostics
 from ..errors import KstateError, UsageError
-from ..output import check as check_outputs, depfile, languages, render_all, write, write_file
+from ..output import MANIFEST, check as check_outputs, depfile, languages, render_all, write, write_file
 from ..sides import load_side
 
 NAME = "compile"
@@ -101,7 +101,7 @@ def _compile(args, cfg, paths, outdir, quiet=False):
         listed = [("removed", line[len("removed: "):]) for line in removed]
         if args.depfile:
             inputs = [f.display for f in schema_set.files]
-            text = depfile(Path(args.depfile), list(files), outdir, inputs)
+            text = depfile(Path(args.depfile), [*files, MANIFEST], outdir, inputs)
             write_file(Path(args.depfile), text.encode("utf-8"))
         code = 0
     if quiet:

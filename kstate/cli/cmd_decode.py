@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 
+from .. import config
 from ..errors import UsageError
 
 NAME = "decode"
@@ -24,7 +25,7 @@ def add_arguments(p) -> None:
     p.add_argument("blob", metavar="BLOB", help="the stream to decode: a file, or - for stdin")
     p.add_argument("--schema", action="append", metavar="PATH",
                    help="schemas: a .kstate file or folder, a snapshot JSON, or git:REF[:PATH]; "
-                        "repeat to add more files (default: schemas/)")
+                        "repeat to add more files (default: kstate.toml's [kstate] schemas, else schemas/)")
     p.add_argument("--format", choices=("json", "text", "hexdump"), default="json",
                    help="output format (default: json)")
     p.add_argument("--lenient", action="store_true",
@@ -76,7 +77,7 @@ def run(args) -> int:
     from ..codec.render import hexdump, text
     from ..sides import load_side
 
-    schemas = args.schema or ["schemas"]
+    schemas = args.schema or config.current().schemas() or ["schemas"]
     schema_set = load_side(schemas)
     data, mm = read_blob(args.blob)
     try:

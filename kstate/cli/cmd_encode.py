@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from .. import config
 from ..errors import UsageError
 from ..output import write_file
 
@@ -25,7 +26,7 @@ def add_arguments(p) -> None:
     p.add_argument("json", metavar="JSON", help="the document: a file, or - for stdin")
     p.add_argument("--schema", action="append", metavar="PATH",
                    help="schemas: a .kstate file or folder, a snapshot JSON, or git:REF[:PATH]; "
-                        "repeat to add more files (default: schemas/)")
+                        "repeat to add more files (default: kstate.toml's [kstate] schemas, else schemas/)")
     p.add_argument("-o", "--output", metavar="BLOB", help="write the stream here (default: stdout)")
     p.add_argument("--byteorder", choices=("little", "big"),
                    help="byte order of the stream (default: the document's, else little)")
@@ -59,7 +60,7 @@ def run(args) -> int:
         doc = json.loads(text)
     except (ValueError, RecursionError) as err:  # ValueError: JSONDecodeError, or an integer
         raise UsageError(f"{args.json}: invalid JSON: {err}") from None  # beyond int's digit limit
-    schemas = args.schema or ["schemas"]
+    schemas = args.schema or config.current().schemas() or ["schemas"]
     schema_set = load_side(schemas)
     data = encode(schema_set, doc, byteorder=args.byteorder)  # EncodeError: exit 1
     if args.output:
