@@ -179,7 +179,7 @@ def load(path: Path) -> Config:
         if table not in SCHEMA:
             diags.append(Diagnostic("BAD_CONFIG", f"unknown table [{table}] in {NAME}",
                                     at(tables.get(table) or keys.get(("", table))),
-                                    notes=(f"the tables are {', '.join(f'[{t}]' for t in SCHEMA)}",)))
+                                    help=f"the tables are {', '.join(f'[{t}]' for t in SCHEMA)}"))
             continue
         if not isinstance(body, dict):
             diags.append(Diagnostic("BAD_CONFIG", f"'{table}' must be a table: [{table}]",
@@ -190,12 +190,12 @@ def load(path: Path) -> Config:
             rule = SCHEMA[table].get(key)
             if rule is None:
                 diags.append(Diagnostic("BAD_CONFIG", f"unknown key '{key}' in [{table}]", pos,
-                                        notes=(f"[{table}] takes {', '.join(SCHEMA[table])}",)))
+                                        help=f"[{table}] takes {', '.join(SCHEMA[table])}"))
                 continue
             what, ok = rule
             if not ok(value):
                 diags.append(Diagnostic("BAD_CONFIG", f"[{table}] {key} must be {what}, not {value!r}",
-                                        pos, notes=(f"for example: {_example(table, key)}",)))
+                                        pos, help=f"write it like: {_example(table, key)}"))
                 continue
             if (table, key) == ("kstate", "langs"):
                 from .backends import available
@@ -204,7 +204,7 @@ def load(path: Path) -> Config:
                 if unknown:
                     diags.append(Diagnostic("BAD_CONFIG", f"[kstate] langs: unknown language "
                                             f"{', '.join(map(repr, unknown))}", pos,
-                                            notes=(f"choose from {', '.join(available())}",)))
+                                            help=f"choose from {', '.join(available())}"))
                     continue
             values[(table, key)] = value
     if diags:
