@@ -194,7 +194,7 @@ class Plan:
 def plan(outdir: Path, files: dict[str, str | bytes], langs: list[str]) -> Plan:
     """Compare ``files`` with ``outdir``; validates every path (UsageError)."""
     st = _lstat(outdir)
-    if st is not None and not stat.S_ISDIR(os.stat(outdir).st_mode):
+    if st is not None and not os.path.isdir(outdir):
         raise UsageError(f"{outdir.as_posix()}: is not a folder")
     backends = available()
     chosen = set(langs)
@@ -272,6 +272,8 @@ class _Lock:
         self.folder, self.shared, self.fd = folder, shared, None
 
     def __enter__(self):
+        if not os.path.isdir(self.folder):
+            raise UsageError(f"{self.folder.as_posix()}: is not a folder")
         try:
             self.fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
             fcntl.flock(self.fd, fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX)
