@@ -5,8 +5,9 @@
 # schemas/: `kstate compile schemas` would compile them too).
 #
 # Each release is compiled from a temporary folder that holds it as
-# `schemas/`, so the paths recorded in the snapshot read `schemas/...`, as
-# they did when that release was current. The output is deterministic.
+# `schemas/`, as it was when that release was current; the snapshot names
+# files relative to that schema root (`memfd.kstate`), like every snapshot
+# kstate compile writes. The output is deterministic.
 #
 # Usage: tools/make_history.sh [--check] [vN ...]
 #   --check   write nothing; exit 1 naming each snapshot that is stale.
