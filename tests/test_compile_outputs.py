@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import ROOT, run_kstate
 
@@ -178,6 +179,41 @@ def test_concurrent_compiles_into_one_folder_take_turns(tmp_path):
     assert all(code == 0 for code, _ in results), results
     assert run_kstate("compile", "--check", cwd=tmp_path).returncode == 0
     assert not [p for p in (tmp_path / "generated").rglob(".*") if p.name != ".kstate-outputs"]
+
+
+def test_a_compile_waits_for_the_folder_lock(tmp_path):
+    """While another holder has the output folder's lock, compile waits and writes nothing."""
+    import fcntl
+    import time
+
+    project(tmp_path)
+    gen = tmp_path / "generated"
+    gen.mkdir()
+    fd = os.open(gen, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "kstate", "compile"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wchan = ""
+        for _ in range(1200):  # until it blocks on the lock, or ends (an unlocked compile)
+            if proc.poll() is not None:
+                break
+            try:
+                wchan = (Path("/proc") / str(proc.pid) / "wchan").read_text()
+            except OSError:
+                wchan = ""
+            if "lock" in wchan:
+                break
+            time.sleep(0.05)
+        still_waiting = proc.poll() is None
+        written = os.listdir(gen)
+    finally:
+        os.close(fd)  # release: the compile goes on
+    out, err = proc.communicate(timeout=300)
+    assert still_waiting and written == [], (wchan, written, err)
+    assert proc.returncode == 0, err
+    assert (gen / ".kstate-outputs").is_file()
 
 
 def _run_with_closed_pipe(args, cwd):
