@@ -40,7 +40,7 @@ def drv(schemas, tmp_path_factory):
         p.write_text(text)
     exe = out / "drv"
     res = subprocess.run(["gcc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fsanitize=address",
-                          "-D__KERNEL__", "-nostdinc", "-ffreestanding", "-I", str(HERE / "c" / "include"),
+                          "-D__KERNEL__", "-DCONFIG_KSTATE=1", "-nostdinc", "-ffreestanding", "-I", str(HERE / "c" / "include"),
                           "-I", str(out / "c"), "-o", str(exe), str(KDIR / "drv.c"),
                           str(KDIR / "kstate_emu.c")], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

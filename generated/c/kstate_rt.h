@@ -15,10 +15,37 @@
 
 #ifdef __KERNEL__
 
+#include <linux/kconfig.h>
 #include <linux/types.h>
 #include <linux/stddef.h>
 #include <linux/build_bug.h>
 #include <linux/kstate.h>
+
+/*
+ * The most bytes the generated code hands to one kstate_save_data() call.
+ * The RFC's alloc_space() grows the stream to twice its used size, whatever
+ * the request: that leaves at least one page free, so any request up to a
+ * page less the 4 bytes it keeps for the EOF marker fits.  Half a page of
+ * the smallest page size keeps well inside that.
+ */
+#define KS_SAVE_CHUNK 2048U
+
+/*
+ * The entry a generated table is saving or restoring.  Each state whose
+ * table has generated callbacks keeps one in its object (a member named
+ * ks_<state>_ctx): its first field, a probe, fills it from the 20-byte
+ * header just before the payload, for the callbacks after it (version
+ * windows, [..] arrays, nested section types).  err is the first error of
+ * a restore callback of the entry (the RFC's walk ignores their return
+ * codes); the <state>_kstate_restore() wrapper returns it.
+ */
+struct ks_entry_ctx {
+	const u8 *payload;
+	int version;
+	int size;
+	int section_type;
+	int err;
+};
 
 #else /* !__KERNEL__ */
 
@@ -406,65 +433,143 @@ static inline int ks_writer_finish(struct ks_writer *w)
 
 #endif /* _KSTATE_RT_H */
 
+
 #if defined(__KERNEL__) && defined(KSTATE_RT_WANT_WALK) && !defined(_KSTATE_RT_WALK)
 #define _KSTATE_RT_WALK
 /*
- * Nested entries written and read from inside a KS_CUSTOM callback (arrays
- * of nested states with a runtime count, pointer arrays of nested states):
- * the same walk as the RFC's save_kstate()/restore_kstate(), which are
- * static to kernel/liveupdate/kstate.c.  Pulled in by the header whose
- * KSTATE_DEFINE_<STEM> is set.
+ * What the callbacks of the generated tables share; pulled in by the header
+ * whose KSTATE_DEFINE_<STEM> is set.  Nothing here keeps state between
+ * calls: a restore's context lives in the object restored.
  */
 #include <linux/errno.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/*
- * The entry a generated table is saving or restoring: its first field, a
- * probe, fills this from the 20-byte header just before the payload, for the
- * callbacks after it (version windows, [..] arrays, nested section types).
- */
-struct ks_entry_ctx {
-	const u8 *payload;
-	int version;
-	int size;
-	int section_type;
-};
-
 static inline void ks_entry_probe_restore(struct ks_entry_ctx *e, const u8 *payload)
 {
-	s32 hdr[5];
+	s32 hdr[5] = { 0 };
 
 	memcpy(hdr, payload - sizeof(hdr), sizeof(hdr));
 	e->payload = payload;
 	e->version = hdr[2];
 	e->size = hdr[4];
 	e->section_type = hdr[0];
+	e->err = 0;
 }
 
 /* On save the header is written already; only its section type matters. */
 static inline void ks_entry_probe_save(struct ks_entry_ctx *e, const u8 *payload)
 {
-	s32 type;
+	s32 type = 0;
 
 	memcpy(&type, payload - 20, sizeof(type));
 	e->section_type = type;
 }
-#include <linux/string.h>
+
+/* Records the first error of an entry's restore; returns err. */
+static inline int ks_restore_failed(struct ks_entry_ctx *e, int err)
+{
+	if (!e->err)
+		e->err = err;
+	return err;
+}
+
+/* kstate_save_data() in pieces of at most KS_SAVE_CHUNK bytes. */
+static inline int ks_save_bytes(struct kstate_stream *stream, const void *val, size_t size)
+{
+	const u8 *p = val;
+	size_t n = 0;
+	int ret = 0;
+
+	while (size && !ret) {
+		n = min_t(size_t, size, KS_SAVE_CHUNK);
+		ret = kstate_save_data(stream, p, n);
+		p += n;
+		size -= n;
+	}
+	return ret;
+}
+
+/* The RFC's folio callbacks; without CONFIG_KSTATE there is no stream to use them. */
+static inline int ks_folio_save(struct kstate_stream *stream, struct folio **folio,
+				const struct kstate_field *field)
+{
+#if IS_ENABLED(CONFIG_KSTATE)
+	return kstate_folio_save(stream, folio, field);
+#else
+	(void)stream;
+	(void)folio;
+	(void)field;
+	return -EOPNOTSUPP;
+#endif
+}
+
+static inline int ks_folio_restore(struct kstate_stream *stream, struct folio **folio,
+				   const struct kstate_field *field)
+{
+#if IS_ENABLED(CONFIG_KSTATE)
+	return kstate_folio_restore(stream, folio, field);
+#else
+	(void)stream;
+	(void)folio;
+	(void)field;
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* kstate_register() and kstate_restore(); without CONFIG_KSTATE nothing is ever saved. */
+static inline int ks_register(struct kstate_description *ksd, void *obj, int id)
+{
+#if IS_ENABLED(CONFIG_KSTATE)
+	return kstate_register(ksd, obj, id);
+#else
+	(void)ksd;
+	(void)obj;
+	(void)id;
+	return 0;
+#endif
+}
+
+static inline int ks_restore(struct kstate_description *ksd, void *obj, int id)
+{
+#if IS_ENABLED(CONFIG_KSTATE)
+	return kstate_restore(ksd, obj, id);
+#else
+	(void)ksd;
+	(void)obj;
+	(void)id;
+	return -ENOENT;
+#endif
+}
 
 static inline unsigned long ks_addr_base(const struct kstate_field *field)
 {
 	return field->addr_type == KS_VMEMMAP_ADDR ? VMEMMAP_START : PAGE_OFFSET;
 }
 
+/*
+ * Nested entries written and read from inside a KS_CUSTOM callback: the
+ * same walk as the RFC's save_kstate()/restore_kstate(), which are static
+ * to kernel/liveupdate/kstate.c, except that a field's bytes go out in
+ * pieces of KS_SAVE_CHUNK and a restore stops at the first error and
+ * returns it.
+ */
+static inline int ks_save_field(struct kstate_stream *stream, const struct kstate_field *field,
+				void *cur, int section_type);
+
 static inline int ks_save_entry(struct kstate_stream *stream, const struct kstate_description *ksd,
 				void *obj, int section_type)
 {
 	const struct kstate_field *field = ksd->fields;
-	int hdr[5] = { section_type, ksd->id, ksd->version_id, 0, 0 };
-	size_t at;
-	int ret;
+	s32 hdr[5] = { section_type, ksd->id, ksd->version_id, 0, 0 };
+	size_t at = 0;
+	int ret = 0;
+	int i = 0;
+	int n = 0;
+	u8 *first = NULL;
+	u8 *cur = NULL;
 
 	ret = kstate_save_data(stream, hdr, sizeof(hdr));
 	if (ret)
@@ -472,56 +577,86 @@ static inline int ks_save_entry(struct kstate_stream *stream, const struct kstat
 	/* the stream's folio may move while it grows: remember an offset */
 	at = (size_t)((u8 *)stream->pos - (u8 *)folio_address(stream->folio));
 	for (; field->flags != KS_END; field++) {
-		u8 *first, *cur;
-		int n_elems = 1, i;
-
 		if (field->version_id > ksd->version_id || (field->flags & KS_DEPRECATED))
 			continue;
 		first = (u8 *)obj + field->offset;
 		if (field->flags & KS_POINTER)
 			first = *(void **)first;
-		if (field->count)
-			n_elems = field->count();
-		for (i = 0; i < n_elems; i++) {
+		n = field->count ? field->count() : 1;
+		for (i = 0; i < n; i++) {
 			cur = first + i * field->size;
 			if (field->flags & KS_ARRAY_OF_POINTER)
 				cur = *(void **)cur;
-			if (field->flags & KS_STRUCT) {
-				ret = ks_save_entry(stream, field->ksd, cur, section_type);
-			} else if (field->flags & KS_CUSTOM) {
-				ret = field->save ? field->save(stream, cur, field) : 0;
-			} else if (field->flags & (KS_BASE_TYPE | KS_POINTER)) {
-				ret = kstate_save_data(stream, cur, field->size);
-			} else if (field->flags & KS_ADDRESS) {
-				u64 off = (u64)(*(unsigned long *)cur - ks_addr_base(field));
-
-				ret = kstate_save_data(stream, &off, sizeof(off));
-			}
+			ret = ks_save_field(stream, field, cur, section_type);
 			if (ret)
 				return ret;
 		}
 	}
-	hdr[4] = (int)((size_t)((u8 *)stream->pos - (u8 *)folio_address(stream->folio)) - at);
-	memcpy((u8 *)folio_address(stream->folio) + at - sizeof(int), &hdr[4], sizeof(int));
+	hdr[4] = (s32)((size_t)((u8 *)stream->pos - (u8 *)folio_address(stream->folio)) - at);
+	memcpy((u8 *)folio_address(stream->folio) + at - sizeof(s32), &hdr[4], sizeof(s32));
 	return 0;
 }
 
-static inline int ks_restore_entry(struct kstate_stream *stream, const struct kstate_description *ksd,
-				   void *obj)
+static inline int ks_save_field(struct kstate_stream *stream, const struct kstate_field *field,
+				void *cur, int section_type)
+{
+	u64 off = 0;
+
+	if (field->flags & KS_STRUCT)
+		return ks_save_entry(stream, field->ksd, cur, section_type);
+	if (field->flags & KS_CUSTOM)
+		return field->save ? field->save(stream, cur, field) : 0;
+	if (field->flags & (KS_BASE_TYPE | KS_POINTER))
+		return ks_save_bytes(stream, cur, field->size);
+	if (field->flags & KS_ADDRESS) {
+		off = (u64)(*(unsigned long *)cur - ks_addr_base(field));
+		return kstate_save_data(stream, &off, sizeof(off));
+	}
+	return -EINVAL;
+}
+
+static inline int ks_restore_entry(struct kstate_stream *stream,
+				   const struct kstate_description *ksd, void *obj);
+
+static inline int ks_restore_field(struct kstate_stream *stream, const struct kstate_field *field,
+				   void *cur)
+{
+	u64 off = 0;
+
+	if (field->flags & KS_STRUCT)
+		return ks_restore_entry(stream, field->ksd, cur);
+	if (field->flags & KS_CUSTOM)
+		return field->restore ? field->restore(stream, cur, field) : 0;
+	if (field->flags & (KS_BASE_TYPE | KS_POINTER)) {
+		kstate_restore_data(stream, cur, field->size);
+		return 0;
+	}
+	if (field->flags & KS_ADDRESS) {
+		kstate_restore_data(stream, &off, sizeof(off));
+		*(unsigned long *)cur = (unsigned long)off + ks_addr_base(field);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static inline int ks_restore_entry(struct kstate_stream *stream,
+				   const struct kstate_description *ksd, void *obj)
 {
 	const struct kstate_field *field = ksd->fields;
-	int hdr[5];
-	u8 *end;
+	s32 hdr[5] = { 0 };
+	u8 *first = NULL;
+	u8 *end = NULL;
+	int ret = 0;
+	int i = 0;
+	int n = 0;
 
 	memcpy(hdr, stream->pos, sizeof(hdr));
-	if (hdr[1] != (int)ksd->id || hdr[4] < 0)
+	if (hdr[1] != (s32)ksd->id || hdr[4] < 0 || hdr[2] > ksd->version_id ||
+	    hdr[2] < ksd->min_version_id)
 		return -EINVAL;
 	stream->pos = (u8 *)stream->pos + sizeof(hdr);
 	end = (u8 *)stream->pos + hdr[4];
-	for (; field->flags != KS_END; field++) {
-		u8 *first, *cur;
-		int n_elems = 1, i;
-
+	for (; field->flags != KS_END && !ret; field++) {
 		if (field->version_id > hdr[2])
 			continue;
 		if (field->flags & KS_DEPRECATED) {
@@ -536,30 +671,18 @@ static inline int ks_restore_entry(struct kstate_stream *stream, const struct ks
 				*(void **)first = kzalloc(field->size, GFP_KERNEL);
 			first = *(void **)first;
 			if (!first)
-				return -ENOMEM;
+				ret = -ENOMEM;
 		}
-		if (field->count)
-			n_elems = field->count();
-		for (i = 0; i < n_elems; i++) {
-			cur = first + i * field->size;
+		n = field->count ? field->count() : 1;
+		for (i = 0; i < n && !ret; i++) {
 			if (field->flags & KS_ARRAY_OF_POINTER)
-				cur = *(void **)cur;
-			if (field->flags & KS_STRUCT) {
-				ks_restore_entry(stream, field->ksd, cur);
-			} else if (field->flags & KS_CUSTOM) {
-				if (field->restore)
-					field->restore(stream, cur, field);
-			} else if (field->flags & (KS_BASE_TYPE | KS_POINTER)) {
-				kstate_restore_data(stream, cur, field->size);
-			} else if (field->flags & KS_ADDRESS) {
-				u64 off;
-
-				kstate_restore_data(stream, &off, sizeof(off));
-				*(unsigned long *)cur = (unsigned long)off + ks_addr_base(field);
-			}
+				ret = ks_restore_field(stream, field,
+						       *(void **)(first + i * field->size));
+			else
+				ret = ks_restore_field(stream, field, first + i * field->size);
 		}
 	}
 	stream->pos = end;
-	return 0;
+	return ret;
 }
 #endif /* KSTATE_RT_WANT_WALK */

@@ -37,12 +37,27 @@ struct test {
 #endif
 	/* subsection test_v2 */
 	s32 i;
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_test_ctx;
+#endif
 };
 
 #ifdef __KERNEL__
 
 extern struct kstate_description test_v2_kstate;
 extern struct kstate_description test_kstate;
+
+/*
+ * Register obj for saving, and restore it: use these rather than
+ * kstate_register()/kstate_restore().  The restore returns the first error
+ * of a callback of the tables (the RFC's walk ignores them), else what
+ * kstate_restore() returned; after an error the object holds no usable
+ * state, but each runtime array's count and pointer agree (kvfree() it).
+ * Without CONFIG_KSTATE they return 0 and -ENOENT.
+ */
+int test_kstate_register(struct test *obj, int id);
+int test_kstate_restore(struct test *obj, int id);
 
 /*
  * Restore hooks for removed fields: the bytes an older kernel wrote (native
@@ -71,45 +86,72 @@ struct kstate_description test_v2_kstate = {
 	},
 };
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} test_ks_ctx;
-
 static int test_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+			       const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct test *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&test_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_test_ctx, stream->pos);
 	return 0;
 }
 
 static int test_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				    const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct test *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&test_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_test_ctx, stream->pos);
 	return 0;
 }
 
+static int test_ks_folio_save(struct kstate_stream *stream, void *ks_obj,
+			      const struct kstate_field *field)
+{
+	struct test *obj = ks_obj;
+	int ret = 0;
+
+	ret = ks_folio_save(stream, &obj->folio, field);
+	return ret;
+}
+
+static int test_ks_folio_restore(struct kstate_stream *stream, void *ks_obj,
+				 const struct kstate_field *field)
+{
+	struct test *obj = ks_obj;
+	int ret = obj->ks_test_ctx.err;
+
+	if (ret)
+		goto fail;
+	ret = ks_folio_restore(stream, &obj->folio, field);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_test_ctx, ret);
+}
+
 static int test_ks_k_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+			     const struct kstate_field *field)
 {
 	struct test *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	int ret = obj->ks_test_ctx.err;
 	(void)field;
 
-	if (test_ks_ctx.e.version >= 2)
+	if (ret)
+		goto fail;
+	if (obj->ks_test_ctx.version >= 2)
 		return 0;
 	ks_n = 2;
 	ret = test_restore_k(obj, stream->pos, ks_n);
 	stream->pos += ks_n;
-	return ret;
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_test_ctx, ret);
 }
 
 struct kstate_description test_kstate = {
@@ -118,11 +160,28 @@ struct kstate_description test_kstate = {
 	.version_id = KSTATE_TEST_VERSION,
 	.min_version_id = KSTATE_TEST_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = test_ks_entry_save_probe, .restore = test_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = test_ks_entry_save_probe,
+			.restore = test_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(s, struct test, char [10], 0),
 		KSTATE_POINTER_V(p_ulong, struct test, 0),
-		KSTATE_FOLIO(folio, struct test),
-		{ .name = "k", .version_id = 0, .flags = KS_CUSTOM, .restore = test_ks_k_restore },
+		{
+			.name = "folio",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = test_ks_folio_save,
+			.restore = test_ks_folio_restore,
+		},
+		{
+			.name = "k",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.restore = test_ks_k_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 	.subsections = (const struct kstate_description *[]) {
@@ -130,6 +189,22 @@ struct kstate_description test_kstate = {
 		NULL
 	},
 };
+
+int test_kstate_register(struct test *obj, int id)
+{
+	return ks_register(&test_kstate, obj, id);
+}
+
+int test_kstate_restore(struct test *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_test_ctx.err = 0;
+	ret = ks_restore(&test_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_test_ctx.err;
+	return ret;
+}
 
 #endif /* KSTATE_DEFINE_KSTATE_TEST */
 

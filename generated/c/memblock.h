@@ -47,11 +47,26 @@ struct reserve_mem_ser {
 #else
 	u64 head;	/* on the wire since version 2 */
 #endif
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_reserve_mem_ser_ctx;
+#endif
 };
 
 #ifdef __KERNEL__
 
 extern struct kstate_description reserve_mem_ser_kstate;
+
+/*
+ * Register obj for saving, and restore it: use these rather than
+ * kstate_register()/kstate_restore().  The restore returns the first error
+ * of a callback of the tables (the RFC's walk ignores them), else what
+ * kstate_restore() returned; after an error the object holds no usable
+ * state, but each runtime array's count and pointer agree (kvfree() it).
+ * Without CONFIG_KSTATE they return 0 and -ENOENT.
+ */
+int reserve_mem_ser_kstate_register(struct reserve_mem_ser *obj, int id);
+int reserve_mem_ser_kstate_restore(struct reserve_mem_ser *obj, int id);
 
 /*
  * Restore hooks for removed fields: the bytes an older kernel wrote (native
@@ -69,45 +84,72 @@ int reserve_mem_ser_restore_start(struct reserve_mem_ser *obj, const void *old, 
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} reserve_mem_ser_ks_ctx;
-
 static int reserve_mem_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					  const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct reserve_mem_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&reserve_mem_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_reserve_mem_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int reserve_mem_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					       const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct reserve_mem_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&reserve_mem_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_reserve_mem_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int reserve_mem_ser_ks_start_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					    const struct kstate_field *field)
 {
 	struct reserve_mem_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	int ret = obj->ks_reserve_mem_ser_ctx.err;
 	(void)field;
 
-	if (reserve_mem_ser_ks_ctx.e.version >= 3)
+	if (ret)
+		goto fail;
+	if (obj->ks_reserve_mem_ser_ctx.version >= 3)
 		return 0;
 	ks_n = 8;
 	ret = reserve_mem_ser_restore_start(obj, stream->pos, ks_n);
 	stream->pos += ks_n;
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_reserve_mem_ser_ctx, ret);
+}
+
+static int reserve_mem_ser_ks_head_save(struct kstate_stream *stream, void *ks_obj,
+					const struct kstate_field *field)
+{
+	struct reserve_mem_ser *obj = ks_obj;
+	int ret = 0;
+
+	ret = ks_folio_save(stream, &obj->head, field);
 	return ret;
+}
+
+static int reserve_mem_ser_ks_head_restore(struct kstate_stream *stream, void *ks_obj,
+					   const struct kstate_field *field)
+{
+	struct reserve_mem_ser *obj = ks_obj;
+	int ret = obj->ks_reserve_mem_ser_ctx.err;
+
+	if (ret)
+		goto fail;
+	ret = ks_folio_restore(stream, &obj->head, field);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_reserve_mem_ser_ctx, ret);
 }
 
 struct kstate_description reserve_mem_ser_kstate = {
@@ -116,15 +158,49 @@ struct kstate_description reserve_mem_ser_kstate = {
 	.version_id = KSTATE_RESERVE_MEM_SER_VERSION,
 	.min_version_id = KSTATE_RESERVE_MEM_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = reserve_mem_ser_ks_entry_save_probe, .restore = reserve_mem_ser_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = reserve_mem_ser_ks_entry_save_probe,
+			.restore = reserve_mem_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(name, struct reserve_mem_ser, char [16], 0),
-		{ .name = "start", .version_id = 0, .flags = KS_CUSTOM, .restore = reserve_mem_ser_ks_start_restore },
+		{
+			.name = "start",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.restore = reserve_mem_ser_ks_start_restore,
+		},
 		KSTATE_BASE_TYPE_V(size, struct reserve_mem_ser, u64, 0),
 		KSTATE_BASE_TYPE_V(align, struct reserve_mem_ser, u64, 2),
-		{ .name = "head", .version_id = 2, .flags = KS_CUSTOM, .offset = offsetof(struct reserve_mem_ser, head), .save = kstate_folio_save, .restore = kstate_folio_restore },
+		{
+			.name = "head",
+			.version_id = 2,
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = reserve_mem_ser_ks_head_save,
+			.restore = reserve_mem_ser_ks_head_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 };
+
+int reserve_mem_ser_kstate_register(struct reserve_mem_ser *obj, int id)
+{
+	return ks_register(&reserve_mem_ser_kstate, obj, id);
+}
+
+int reserve_mem_ser_kstate_restore(struct reserve_mem_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_reserve_mem_ser_ctx.err = 0;
+	ret = ks_restore(&reserve_mem_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_reserve_mem_ser_ctx.err;
+	return ret;
+}
 
 #endif /* KSTATE_DEFINE_MEMBLOCK */
 

@@ -46,11 +46,26 @@ struct memfd {
 #ifndef __KERNEL__
 	u32 old_flags;
 #endif
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_memfd_ctx;
+#endif
 };
 
 #ifdef __KERNEL__
 
 extern struct kstate_description memfd_kstate;
+
+/*
+ * Register obj for saving, and restore it: use these rather than
+ * kstate_register()/kstate_restore().  The restore returns the first error
+ * of a callback of the tables (the RFC's walk ignores them), else what
+ * kstate_restore() returned; after an error the object holds no usable
+ * state, but each runtime array's count and pointer agree (kvfree() it).
+ * Without CONFIG_KSTATE they return 0 and -ENOENT.
+ */
+int memfd_kstate_register(struct memfd *obj, int id);
+int memfd_kstate_restore(struct memfd *obj, int id);
 
 /*
  * Restore hooks for removed fields: the bytes an older kernel wrote (native
@@ -68,81 +83,95 @@ int memfd_restore_old_flags(struct memfd *obj, const void *old, size_t size);
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} memfd_ks_ctx;
-
 static int memfd_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct memfd *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&memfd_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_memfd_ctx, stream->pos);
 	return 0;
 }
 
 static int memfd_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				     const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct memfd *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&memfd_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_memfd_ctx, stream->pos);
 	return 0;
 }
 
 static int memfd_ks_folios_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				const struct kstate_field *field)
 {
 	struct memfd *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
 	(void)field;
 
 	ks_n = (size_t)obj->nr_folios;
 	if (ks_n && !obj->folios)
 		return -EINVAL;
-	ret = ks_n ? kstate_save_data(stream, obj->folios, ks_n * sizeof(*obj->folios)) : 0;
-	return ret;
+	return ks_save_bytes(stream, obj->folios, ks_n * sizeof(*obj->folios));
 }
 
 static int memfd_ks_folios_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				   const struct kstate_field *field)
 {
 	struct memfd *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_memfd_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_folios;
-	if (ks_n > 1048576)
-		return -E2BIG;
+	if (ks_n > 1048576) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->folios && ks_n) {
 		obj->folios = kvcalloc(ks_n, sizeof(*obj->folios), GFP_KERNEL);
-		if (!obj->folios)
-			return -ENOMEM;
+		if (!obj->folios) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	if (ks_n)
 		kstate_restore_data(stream, obj->folios, ks_n * sizeof(*obj->folios));
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->folios);
+		obj->folios = NULL;
+	}
+	obj->nr_folios = 0;
+	return ks_restore_failed(&obj->ks_memfd_ctx, ret);
 }
 
 static int memfd_ks_old_flags_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				      const struct kstate_field *field)
 {
 	struct memfd *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	int ret = obj->ks_memfd_ctx.err;
 	(void)field;
 
-	if (memfd_ks_ctx.e.version >= 3)
+	if (ret)
+		goto fail;
+	if (obj->ks_memfd_ctx.version >= 3)
 		return 0;
 	ks_n = 4;
 	ret = memfd_restore_old_flags(obj, stream->pos, ks_n);
 	stream->pos += ks_n;
-	return ret;
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_memfd_ctx, ret);
 }
 
 struct kstate_description memfd_kstate = {
@@ -151,17 +180,50 @@ struct kstate_description memfd_kstate = {
 	.version_id = KSTATE_MEMFD_VERSION,
 	.min_version_id = KSTATE_MEMFD_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = memfd_ks_entry_save_probe, .restore = memfd_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = memfd_ks_entry_save_probe,
+			.restore = memfd_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(pos, struct memfd, u64, 0),
 		KSTATE_BASE_TYPE_V(size, struct memfd, u64, 0),
 		KSTATE_BASE_TYPE_V(seals, struct memfd, u32, 2),
 		KSTATE_BASE_TYPE_V(nr_folios, struct memfd, u32, 0),
-		{ .name = "folios", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = memfd_ks_folios_save, .restore = memfd_ks_folios_restore },
+		{
+			.name = "folios",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = memfd_ks_folios_save,
+			.restore = memfd_ks_folios_restore,
+		},
 		KSTATE_BASE_TYPE_V(name, struct memfd, char [16], 0),
-		{ .name = "old_flags", .version_id = 0, .flags = KS_CUSTOM, .restore = memfd_ks_old_flags_restore },
+		{
+			.name = "old_flags",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.restore = memfd_ks_old_flags_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 };
+
+int memfd_kstate_register(struct memfd *obj, int id)
+{
+	return ks_register(&memfd_kstate, obj, id);
+}
+
+int memfd_kstate_restore(struct memfd *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_memfd_ctx.err = 0;
+	ret = ks_restore(&memfd_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_memfd_ctx.err;
+	return ret;
+}
 
 #endif /* KSTATE_DEFINE_MEMFD */
 

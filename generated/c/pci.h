@@ -32,11 +32,26 @@ struct pci {
 	u32 max_nr_devices;
 	u32 nr_devices;
 	struct pci_dev_ser *devices;	/* nr_devices elements */
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_pci_ctx;
+#endif
 };
 
 #ifdef __KERNEL__
 
 extern struct kstate_description pci_kstate;
+
+/*
+ * Register obj for saving, and restore it: use these rather than
+ * kstate_register()/kstate_restore().  The restore returns the first error
+ * of a callback of the tables (the RFC's walk ignores them), else what
+ * kstate_restore() returned; after an error the object holds no usable
+ * state, but each runtime array's count and pointer agree (kvfree() it).
+ * Without CONFIG_KSTATE they return 0 and -ENOENT.
+ */
+int pci_kstate_register(struct pci *obj, int id);
+int pci_kstate_restore(struct pci *obj, int id);
 
 #ifdef KSTATE_DEFINE_PCI
 
@@ -47,40 +62,73 @@ extern struct kstate_description pci_kstate;
 #include <linux/slab.h>
 #include <linux/string.h>
 
+static int pci_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
+			      const struct kstate_field *field)
+{
+	struct pci *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_restore(&obj->ks_pci_ctx, stream->pos);
+	return 0;
+}
+
+static int pci_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
+				   const struct kstate_field *field)
+{
+	struct pci *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_save(&obj->ks_pci_ctx, stream->pos);
+	return 0;
+}
+
 static int pci_ks_devices_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+			       const struct kstate_field *field)
 {
 	struct pci *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
 	(void)field;
 
 	ks_n = (size_t)obj->nr_devices;
 	if (ks_n && !obj->devices)
 		return -EINVAL;
-	ret = ks_n ? kstate_save_data(stream, obj->devices, ks_n * sizeof(*obj->devices)) : 0;
-	return ret;
+	return ks_save_bytes(stream, obj->devices, ks_n * sizeof(*obj->devices));
 }
 
 static int pci_ks_devices_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				  const struct kstate_field *field)
 {
 	struct pci *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_pci_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_devices;
-	if (ks_n > 65536)
-		return -E2BIG;
+	if (ks_n > 65536) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->devices && ks_n) {
 		obj->devices = kvcalloc(ks_n, sizeof(*obj->devices), GFP_KERNEL);
-		if (!obj->devices)
-			return -ENOMEM;
+		if (!obj->devices) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	if (ks_n)
 		kstate_restore_data(stream, obj->devices, ks_n * sizeof(*obj->devices));
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->devices);
+		obj->devices = NULL;
+	}
+	obj->nr_devices = 0;
+	return ks_restore_failed(&obj->ks_pci_ctx, ret);
 }
 
 struct kstate_description pci_kstate = {
@@ -89,12 +137,41 @@ struct kstate_description pci_kstate = {
 	.version_id = KSTATE_PCI_VERSION,
 	.min_version_id = KSTATE_PCI_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = pci_ks_entry_save_probe,
+			.restore = pci_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(max_nr_devices, struct pci, u32, 0),
 		KSTATE_BASE_TYPE_V(nr_devices, struct pci, u32, 0),
-		{ .name = "devices", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = pci_ks_devices_save, .restore = pci_ks_devices_restore },
+		{
+			.name = "devices",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = pci_ks_devices_save,
+			.restore = pci_ks_devices_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 };
+
+int pci_kstate_register(struct pci *obj, int id)
+{
+	return ks_register(&pci_kstate, obj, id);
+}
+
+int pci_kstate_restore(struct pci *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_pci_ctx.err = 0;
+	ret = ks_restore(&pci_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_pci_ctx.err;
+	return ret;
+}
 
 #endif /* KSTATE_DEFINE_PCI */
 

@@ -39,7 +39,7 @@ def define_macro(stem: str) -> str:
 class Member:
     doc: list[str]
     kernel: str | None  # declaration in the kernel; None: userspace only
-    user: str
+    user: str | None  # declaration in userspace; None: kernel only
 
     @property
     def same(self) -> bool:
@@ -163,6 +163,7 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
     states = sf.items_of(m.State)
 
     rest_names: dict = {}
+    ctx_names: dict[str, str] = {}
     for st in states:
         if st.parent is None:
             taken = {f.c_name for owner in (st, *[s.state for s in st.subsections if s.state])
@@ -171,6 +172,12 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
             for sub in st.subsections:
                 if sub.state is not None:
                     _rest_names(sub.state, taken, rest_names)
+            for s in (st, *[s.state for s in st.subsections if s.state]):
+                name = f"ks_{s.name}_ctx"
+                while name in taken or any(t.startswith(name + "_nr_") for t in taken):
+                    name += "_"
+                taken.add(name)
+                ctx_names[s.name] = name
 
     c_structs: list[CStruct] = []
     for s in structs:
@@ -186,6 +193,19 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
         c_structs.append(cs)
 
     owners = [st for st in states if st.parent is None]
+
+    def fn_deps(st: m.State) -> list:
+        deps = _type_deps(st.members)
+        return deps + [s.state for s in st.subsections if s.state is not None]
+
+    # a subsection's code takes its parent's struct: it lives with the parent
+    code_states = [st for f in ss.files for st in f.items_of(m.State) if (st.parent or st).file is sf]
+    ordered_states = _topo(code_states, fn_deps)
+    for st in code_states:
+        if st.name not in ctx_names:  # a subsection declared in another file than its parent
+            ctx_names[st.name] = f"ks_{st.name}_ctx"
+    kstates = [c_kernel.kernel_state(st, rest_names, ctx_names[st.name]) for st in ordered_states]
+    kstate_of = {k.name: k for k in kstates}
 
     def owner_deps(st: m.State) -> list:
         deps = _type_deps(st.members)
@@ -203,17 +223,18 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
                 if sub_members:
                     members.append(Member([f"/* subsection {sub.state.name} */"], "", ""))
                     members += sub_members
+        ctx = []
+        for s in (st, *[s.state for s in st.subsections if s.state]):
+            k = kstate_of.get(s.name)
+            if k is not None and k.needs_ctx:
+                ctx.append(f"struct ks_entry_ctx {k.ctx};")
+                ctx += [f"u64 {c};" for c in k.ctx_counts]
+        if ctx:
+            members.append(Member(["/* restore context of the kernel tables (kstate_rt.h) */"],
+                                  "\n\t".join(ctx), None))
         doc = comment(st.doc)
         c_structs_state = CStruct(st.c_name or st.name, doc, members, False)
         state_structs.append(c_structs_state)
-
-    def fn_deps(st: m.State) -> list:
-        deps = _type_deps(st.members)
-        return deps + [s.state for s in st.subsections if s.state is not None]
-
-    # a subsection's code takes its parent's struct: it lives with the parent
-    code_states = [st for f in ss.files for st in f.items_of(m.State) if (st.parent or st).file is sf]
-    ordered_states = _topo(code_states, fn_deps)
 
     state_views = []
     for st in states:
@@ -295,7 +316,7 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
                 [f"/* Writes obj as a {n} SECTION entry and its subsection entries. */"]))
 
     # kernel
-    kstates = [c_kernel.kernel_state(st, rest_names) for st in ordered_states]
+    wrappers = [c_kernel.restore_wrapper(st, kstate_of) for st in ordered_states if st.parent is None]
     hooks = [h for k in kstates for h in k.hooks]
     customs: list[str] = []
     for st in code_states:
@@ -325,4 +346,5 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
         "kstates": kviews,
         "hooks": hooks,
         "customs": customs,
+        "wrappers": [{"name": n, "protos": p, "body": b} for n, p, b in wrappers],
     }

@@ -696,8 +696,8 @@ void *calloc(size_t n, size_t size);
 void exit(int code);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
-int emu_save(const struct kstate_description *kstate, void *obj, int id, const u8 **out);
-int emu_restore(const struct kstate_description *kstate, void *obj, const u8 *data);
+int emu_save_all(const u8 **out);
+void emu_set_stream(const u8 *data);
 """
 
 
@@ -783,13 +783,15 @@ def kernel_harness_source(ss: m.SchemaSet, headers: list[str]) -> str:
                   "\t\tif (!strcmp(argv[1], \"save\")) {",
                   "\t\t\tconst u8 *out;", "\t\t\tint n, i;", "",
                   f"\t\t\tfill_{st.name}(obj);",
-                  f"\t\t\tn = emu_save(&{st.name}_kstate, obj, 1, &out);",
+                  f"\t\t\tn = {st.name}_kstate_register(obj, 1);",
+                  "\t\t\tif (!n)", "\t\t\t\tn = emu_save_all(&out);",
                   "\t\t\tif (n < 0) { printf(\"error %d\\n\", n); return 0; }",
                   "\t\t\tfor (i = 0; i < n; i++) printf(\"%02x\", out[i]);",
                   "\t\t\tprintf(\"\\n\");", "\t\t\treturn 0;", "\t\t}",
                   f"\t\tprep_{st.name}(obj);",
                   "\t\tparse_hex(argv[3]);",
-                  f"\t\temu_restore(&{st.name}_kstate, obj, in);",
+                  "\t\temu_set_stream(in);",
+                  f"\t\tif ({st.name}_kstate_restore(obj, 1)) printf(\"restore failed\\n\");",
                   f'\t\tdump_{st.name}(obj, in[12] | in[13] << 8, "");']
         for sub in st.subsections:
             if sub.state is not None:
@@ -823,7 +825,8 @@ def build_kernel_harness(ss: m.SchemaSet, gen_dir: Path, out: Path) -> Path:
     src = out.with_suffix(".c")
     src.write_text(kernel_harness_source(ss, headers))
     cmd = ["gcc", *CFLAGS, "-Wno-unused-function", "-Wno-unused-parameter", "-g", "-fsanitize=address",
-           "-D__KERNEL__", "-nostdinc", "-ffreestanding", "-I", str(KERNEL_INCLUDE), "-I", str(gen_dir),
+           "-D__KERNEL__", "-DCONFIG_KSTATE=1", "-nostdinc", "-ffreestanding", "-I", str(KERNEL_INCLUDE),
+           "-I", str(gen_dir),
            "-o", str(out), str(src), str(KERNEL_DIR / "kstate_emu.c")]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode:

@@ -121,6 +121,10 @@ struct iommu_hw_ser {
 #else
 	u64 inv_queue;	/* on the wire since version 2 */
 #endif
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_iommu_hw_ser_ctx;
+#endif
 };
 
 /* struct iommu_domain_ser: a paging domain whose tables stay live. */
@@ -149,6 +153,10 @@ struct iommu_domain_ser {
 #ifndef __KERNEL__
 	u64 restored_domain;
 #endif
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_iommu_domain_ser_ctx;
+#endif
 };
 
 /* struct iommu_device_ser: a device whose DMA must keep flowing. */
@@ -172,6 +180,10 @@ struct iommu_device_ser {
 	u32 max_pasid;	/* on the wire since version 2 */
 	/* The domain ID (DID) the hardware uses for this attachment. */
 	u16 id;	/* on the wire since version 3 */
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_iommu_device_ser_ctx;
+#endif
 };
 
 /*
@@ -186,6 +198,10 @@ struct iommu_flb_ser {
 	struct iommu_domain_ser *domains;	/* nr_domains elements */
 	u32 nr_devices;
 	struct iommu_device_ser *devices;	/* nr_devices elements */
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_iommu_flb_ser_ctx;
+#endif
 };
 
 #ifdef __KERNEL__
@@ -194,6 +210,23 @@ extern struct kstate_description iommu_hw_ser_kstate;
 extern struct kstate_description iommu_domain_ser_kstate;
 extern struct kstate_description iommu_device_ser_kstate;
 extern struct kstate_description iommu_flb_ser_kstate;
+
+/*
+ * Register obj for saving, and restore it: use these rather than
+ * kstate_register()/kstate_restore().  The restore returns the first error
+ * of a callback of the tables (the RFC's walk ignores them), else what
+ * kstate_restore() returned; after an error the object holds no usable
+ * state, but each runtime array's count and pointer agree (kvfree() it).
+ * Without CONFIG_KSTATE they return 0 and -ENOENT.
+ */
+int iommu_hw_ser_kstate_register(struct iommu_hw_ser *obj, int id);
+int iommu_hw_ser_kstate_restore(struct iommu_hw_ser *obj, int id);
+int iommu_domain_ser_kstate_register(struct iommu_domain_ser *obj, int id);
+int iommu_domain_ser_kstate_restore(struct iommu_domain_ser *obj, int id);
+int iommu_device_ser_kstate_register(struct iommu_device_ser *obj, int id);
+int iommu_device_ser_kstate_restore(struct iommu_device_ser *obj, int id);
+int iommu_flb_ser_kstate_register(struct iommu_flb_ser *obj, int id);
+int iommu_flb_ser_kstate_restore(struct iommu_flb_ser *obj, int id);
 
 /*
  * Restore hooks for removed fields: the bytes an older kernel wrote (native
@@ -205,8 +238,10 @@ int iommu_hw_ser_restore_context_tables_bitmap(struct iommu_hw_ser *obj, const v
 int iommu_device_ser_restore_ats_enabled(struct iommu_device_ser *obj, const void *old, size_t size);
 
 /* @custom callbacks, defined by the kernel developer. */
-int iommu_domain_preserve_tables(struct kstate_stream *stream, void *obj, const struct kstate_field *field);
-int iommu_domain_restore_tables(struct kstate_stream *stream, void *obj, const struct kstate_field *field);
+int iommu_domain_preserve_tables(struct kstate_stream *stream, void *obj,
+				 const struct kstate_field *field);
+int iommu_domain_restore_tables(struct kstate_stream *stream, void *obj,
+				const struct kstate_field *field);
 
 #ifdef KSTATE_DEFINE_IOMMU__IOMMU
 
@@ -217,81 +252,95 @@ int iommu_domain_restore_tables(struct kstate_stream *stream, void *obj, const s
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} iommu_hw_ser_ks_ctx;
-
 static int iommu_hw_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				       const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct iommu_hw_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&iommu_hw_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_iommu_hw_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int iommu_hw_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					    const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct iommu_hw_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&iommu_hw_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_iommu_hw_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int iommu_hw_ser_ks_context_tables_bitmap_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+							 const struct kstate_field *field)
 {
 	struct iommu_hw_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	int ret = obj->ks_iommu_hw_ser_ctx.err;
 	(void)field;
 
-	if (iommu_hw_ser_ks_ctx.e.version >= 2)
+	if (ret)
+		goto fail;
+	if (obj->ks_iommu_hw_ser_ctx.version >= 2)
 		return 0;
 	ks_n = 64;
 	ret = iommu_hw_ser_restore_context_tables_bitmap(obj, stream->pos, ks_n);
 	stream->pos += ks_n;
-	return ret;
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_iommu_hw_ser_ctx, ret);
 }
 
 static int iommu_hw_ser_ks_ctx_bitmap_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					   const struct kstate_field *field)
 {
 	struct iommu_hw_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
 	(void)field;
 
 	ks_n = (size_t)obj->nr_ctx_bytes;
 	if (ks_n && !obj->ctx_bitmap)
 		return -EINVAL;
-	ret = ks_n ? kstate_save_data(stream, obj->ctx_bitmap, ks_n * sizeof(*obj->ctx_bitmap)) : 0;
-	return ret;
+	return ks_save_bytes(stream, obj->ctx_bitmap, ks_n * sizeof(*obj->ctx_bitmap));
 }
 
 static int iommu_hw_ser_ks_ctx_bitmap_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					      const struct kstate_field *field)
 {
 	struct iommu_hw_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_iommu_hw_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_ctx_bytes;
-	if (ks_n > 64)
-		return -E2BIG;
+	if (ks_n > 64) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->ctx_bitmap && ks_n) {
 		obj->ctx_bitmap = kvcalloc(ks_n, sizeof(*obj->ctx_bitmap), GFP_KERNEL);
-		if (!obj->ctx_bitmap)
-			return -ENOMEM;
+		if (!obj->ctx_bitmap) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	if (ks_n)
 		kstate_restore_data(stream, obj->ctx_bitmap, ks_n * sizeof(*obj->ctx_bitmap));
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->ctx_bitmap);
+		obj->ctx_bitmap = NULL;
+	}
+	obj->nr_ctx_bytes = 0;
+	return ks_restore_failed(&obj->ks_iommu_hw_ser_ctx, ret);
 }
 
 struct kstate_description iommu_hw_ser_kstate = {
@@ -300,7 +349,13 @@ struct kstate_description iommu_hw_ser_kstate = {
 	.version_id = KSTATE_IOMMU_HW_SER_VERSION,
 	.min_version_id = KSTATE_IOMMU_HW_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = iommu_hw_ser_ks_entry_save_probe, .restore = iommu_hw_ser_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_hw_ser_ks_entry_save_probe,
+			.restore = iommu_hw_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(hdr, struct iommu_hw_ser, struct iommu_hdr_ser, 0),
 		KSTATE_BASE_TYPE_V(token, struct iommu_hw_ser, u64, 0),
 		KSTATE_BASE_TYPE_V(type, struct iommu_hw_ser, u32, 0),
@@ -309,38 +364,94 @@ struct kstate_description iommu_hw_ser_kstate = {
 		KSTATE_BASE_TYPE_V(phys_addr, struct iommu_hw_ser, u64, 0),
 		KSTATE_ADDRESS_V(root_table, struct iommu_hw_ser, KS_VMEMMAP_ADDR, 0),
 		KSTATE_BASE_TYPE_V(regs, struct iommu_hw_ser, u64 [4], 0),
-		{ .name = "context_tables_bitmap", .version_id = 0, .flags = KS_CUSTOM, .restore = iommu_hw_ser_ks_context_tables_bitmap_restore },
+		{
+			.name = "context_tables_bitmap",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.restore = iommu_hw_ser_ks_context_tables_bitmap_restore,
+		},
 		KSTATE_BASE_TYPE_V(nr_ctx_bytes, struct iommu_hw_ser, u8, 2),
-		{ .name = "ctx_bitmap", .version_id = 2, .flags = KS_CUSTOM, .offset = 0, .save = iommu_hw_ser_ks_ctx_bitmap_save, .restore = iommu_hw_ser_ks_ctx_bitmap_restore },
+		{
+			.name = "ctx_bitmap",
+			.version_id = 2,
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_hw_ser_ks_ctx_bitmap_save,
+			.restore = iommu_hw_ser_ks_ctx_bitmap_restore,
+		},
 		KSTATE_ADDRESS_V(inv_queue, struct iommu_hw_ser, KS_LINEAR_ADDR, 2),
 		KSTATE_END_OF_LIST()
 	},
 };
 
+static int iommu_domain_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
+					   const struct kstate_field *field)
+{
+	struct iommu_domain_ser *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_restore(&obj->ks_iommu_domain_ser_ctx, stream->pos);
+	return 0;
+}
+
+static int iommu_domain_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
+						const struct kstate_field *field)
+{
+	struct iommu_domain_ser *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_save(&obj->ks_iommu_domain_ser_ctx, stream->pos);
+	return 0;
+}
+
+static int iommu_domain_ser_ks_pgd_save(struct kstate_stream *stream, void *ks_obj,
+					const struct kstate_field *field)
+{
+	struct iommu_domain_ser *obj = ks_obj;
+
+	return iommu_domain_preserve_tables(stream, &obj->pgd, field);
+}
+
+static int iommu_domain_ser_ks_pgd_restore(struct kstate_stream *stream, void *ks_obj,
+					   const struct kstate_field *field)
+{
+	struct iommu_domain_ser *obj = ks_obj;
+	int ret = obj->ks_iommu_domain_ser_ctx.err;
+
+	if (ret)
+		goto fail;
+	ret = iommu_domain_restore_tables(stream, &obj->pgd, field);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_iommu_domain_ser_ctx, ret);
+}
+
 static int iommu_domain_ser_ks_bits0_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					  const struct kstate_field *field)
 {
 	struct iommu_domain_ser *obj = ks_obj;
 	u32 v = 0;
 	(void)field;
 
-	v |= (u32)(((u64)obj->sign_extend & 1ULL) << (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 31 : 0));
-	v |= (u32)(((u64)obj->dirty_tracking & 1ULL) << (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 30 : 1));
-	v |= (u32)(((u64)obj->nest_parent & 1ULL) << (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 29 : 2));
+	v |= (u32)(((u64)obj->sign_extend & 1ULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 31 : 0));
+	v |= (u32)(((u64)obj->dirty_tracking & 1ULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 30 : 1));
+	v |= (u32)(((u64)obj->nest_parent & 1ULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 29 : 2));
 	return kstate_save_data(stream, &v, sizeof(v));
 }
 
 static int iommu_domain_ser_ks_bits0_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					     const struct kstate_field *field)
 {
 	struct iommu_domain_ser *obj = ks_obj;
-	u32 v;
+	u32 v = 0;
 	(void)field;
 
 	kstate_restore_data(stream, &v, sizeof(v));
-	obj->sign_extend = ((u64)v >> (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 31 : 0)) & 1ULL;
-	obj->dirty_tracking = ((u64)v >> (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 30 : 1)) & 1ULL;
-	obj->nest_parent = ((u64)v >> (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 29 : 2)) & 1ULL;
+	obj->sign_extend = ((u64)v >> (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 31 : 0)) & 1ULL;
+	obj->dirty_tracking = ((u64)v >> (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 30 : 1)) & 1ULL;
+	obj->nest_parent = ((u64)v >> (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 29 : 2)) & 1ULL;
 	return 0;
 }
 
@@ -350,55 +461,100 @@ struct kstate_description iommu_domain_ser_kstate = {
 	.version_id = KSTATE_IOMMU_DOMAIN_SER_VERSION,
 	.min_version_id = KSTATE_IOMMU_DOMAIN_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_domain_ser_ks_entry_save_probe,
+			.restore = iommu_domain_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(hdr, struct iommu_domain_ser, struct iommu_hdr_ser, 0),
-		{ .name = "pgd", .version_id = 0, .flags = KS_CUSTOM, .offset = offsetof(struct iommu_domain_ser, pgd), .save = iommu_domain_preserve_tables, .restore = iommu_domain_restore_tables },
+		{
+			.name = "pgd",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_domain_ser_ks_pgd_save,
+			.restore = iommu_domain_ser_ks_pgd_restore,
+		},
 		KSTATE_BASE_TYPE_V(top_level, struct iommu_domain_ser, u8, 0),
-		{ .name = "sign_extend,dirty_tracking,nest_parent", .version_id = 0, .flags = KS_CUSTOM, .save = iommu_domain_ser_ks_bits0_save, .restore = iommu_domain_ser_ks_bits0_restore },
+		{
+			.name = "sign_extend,dirty_tracking,nest_parent",
+			.flags = KS_CUSTOM,
+			.save = iommu_domain_ser_ks_bits0_save,
+			.restore = iommu_domain_ser_ks_bits0_restore,
+		},
 		KSTATE_BASE_TYPE_V(vasz, struct iommu_domain_ser, u8, 2),
 		KSTATE_BASE_TYPE_DEPRECATED(restored_domain, u64, 1),
 		KSTATE_END_OF_LIST()
 	},
 };
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} iommu_device_ser_ks_ctx;
-
 static int iommu_device_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					   const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct iommu_device_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&iommu_device_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_iommu_device_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int iommu_device_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+						const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct iommu_device_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&iommu_device_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_iommu_device_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int iommu_device_ser_ks_ats_enabled_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+						   const struct kstate_field *field)
 {
 	struct iommu_device_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	int ret = obj->ks_iommu_device_ser_ctx.err;
 	(void)field;
 
-	if (iommu_device_ser_ks_ctx.e.version >= 3)
+	if (ret)
+		goto fail;
+	if (obj->ks_iommu_device_ser_ctx.version >= 3)
 		return 0;
 	ks_n = 1;
 	ret = iommu_device_ser_restore_ats_enabled(obj, stream->pos, ks_n);
 	stream->pos += ks_n;
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_iommu_device_ser_ctx, ret);
+}
+
+static int iommu_device_ser_ks_pasid_table_save(struct kstate_stream *stream, void *ks_obj,
+						const struct kstate_field *field)
+{
+	struct iommu_device_ser *obj = ks_obj;
+	int ret = 0;
+
+	ret = ks_folio_save(stream, &obj->pasid_table, field);
 	return ret;
+}
+
+static int iommu_device_ser_ks_pasid_table_restore(struct kstate_stream *stream, void *ks_obj,
+						   const struct kstate_field *field)
+{
+	struct iommu_device_ser *obj = ks_obj;
+	int ret = obj->ks_iommu_device_ser_ctx.err;
+
+	if (ret)
+		goto fail;
+	ret = ks_folio_restore(stream, &obj->pasid_table, field);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_iommu_device_ser_ctx, ret);
 }
 
 struct kstate_description iommu_device_ser_kstate = {
@@ -407,46 +563,58 @@ struct kstate_description iommu_device_ser_kstate = {
 	.version_id = KSTATE_IOMMU_DEVICE_SER_VERSION,
 	.min_version_id = KSTATE_IOMMU_DEVICE_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = iommu_device_ser_ks_entry_save_probe, .restore = iommu_device_ser_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_device_ser_ks_entry_save_probe,
+			.restore = iommu_device_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(hdr, struct iommu_device_ser, struct iommu_hdr_ser, 0),
 		KSTATE_BASE_TYPE_V(devid, struct iommu_device_ser, u32, 0),
 		KSTATE_BASE_TYPE_V(pci_domain_nr, struct iommu_device_ser, u32, 0),
 		KSTATE_POINTER_V(map, struct iommu_device_ser, 0),
-		{ .name = "ats_enabled", .version_id = 0, .flags = KS_CUSTOM, .restore = iommu_device_ser_ks_ats_enabled_restore },
-		KSTATE_FOLIO(pasid_table, struct iommu_device_ser),
+		{
+			.name = "ats_enabled",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.restore = iommu_device_ser_ks_ats_enabled_restore,
+		},
+		{
+			.name = "pasid_table",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_device_ser_ks_pasid_table_save,
+			.restore = iommu_device_ser_ks_pasid_table_restore,
+		},
 		KSTATE_BASE_TYPE_V(max_pasid, struct iommu_device_ser, u32, 0),
 		KSTATE_BASE_TYPE_V(id, struct iommu_device_ser, u16, 3),
 		KSTATE_END_OF_LIST()
 	},
 };
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} iommu_flb_ser_ks_ctx;
-
 static int iommu_flb_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct iommu_flb_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&iommu_flb_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_iommu_flb_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int iommu_flb_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					     const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct iommu_flb_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&iommu_flb_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_iommu_flb_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int iommu_flb_ser_ks_units_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				       const struct kstate_field *field)
 {
 	struct iommu_flb_ser *obj = ks_obj;
 	size_t ks_i = 0;
@@ -458,40 +626,55 @@ static int iommu_flb_ser_ks_units_save(struct kstate_stream *stream, void *ks_ob
 	if (ks_n && !obj->units)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_hw_ser_kstate, &obj->units[ks_i], iommu_flb_ser_ks_ctx.e.section_type);
+		ret = ks_save_entry(stream, &iommu_hw_ser_kstate, &obj->units[ks_i], obj->ks_iommu_flb_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 static int iommu_flb_ser_ks_units_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					  const struct kstate_field *field)
 {
 	struct iommu_flb_ser *obj = ks_obj;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_iommu_flb_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_units;
-	if (ks_n > 16)
-		return -E2BIG;
+	if (ks_n > 16) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->units && ks_n) {
 		obj->units = kvcalloc(ks_n, sizeof(*obj->units), GFP_KERNEL);
-		if (!obj->units)
-			return -ENOMEM;
+		if (!obj->units) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = ks_restore_entry(stream, &iommu_hw_ser_kstate, &obj->units[ks_i]);
 		if (ret)
-			return ret;
+			goto fail;
 	}
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->units);
+		obj->units = NULL;
+	}
+	obj->nr_units = 0;
+	return ks_restore_failed(&obj->ks_iommu_flb_ser_ctx, ret);
 }
 
 static int iommu_flb_ser_ks_domains_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					 const struct kstate_field *field)
 {
 	struct iommu_flb_ser *obj = ks_obj;
 	size_t ks_i = 0;
@@ -503,40 +686,55 @@ static int iommu_flb_ser_ks_domains_save(struct kstate_stream *stream, void *ks_
 	if (ks_n && !obj->domains)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_domain_ser_kstate, &obj->domains[ks_i], iommu_flb_ser_ks_ctx.e.section_type);
+		ret = ks_save_entry(stream, &iommu_domain_ser_kstate, &obj->domains[ks_i], obj->ks_iommu_flb_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 static int iommu_flb_ser_ks_domains_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					    const struct kstate_field *field)
 {
 	struct iommu_flb_ser *obj = ks_obj;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_iommu_flb_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_domains;
-	if (ks_n > 64)
-		return -E2BIG;
+	if (ks_n > 64) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->domains && ks_n) {
 		obj->domains = kvcalloc(ks_n, sizeof(*obj->domains), GFP_KERNEL);
-		if (!obj->domains)
-			return -ENOMEM;
+		if (!obj->domains) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = ks_restore_entry(stream, &iommu_domain_ser_kstate, &obj->domains[ks_i]);
 		if (ret)
-			return ret;
+			goto fail;
 	}
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->domains);
+		obj->domains = NULL;
+	}
+	obj->nr_domains = 0;
+	return ks_restore_failed(&obj->ks_iommu_flb_ser_ctx, ret);
 }
 
 static int iommu_flb_ser_ks_devices_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					 const struct kstate_field *field)
 {
 	struct iommu_flb_ser *obj = ks_obj;
 	size_t ks_i = 0;
@@ -548,36 +746,51 @@ static int iommu_flb_ser_ks_devices_save(struct kstate_stream *stream, void *ks_
 	if (ks_n && !obj->devices)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_device_ser_kstate, &obj->devices[ks_i], iommu_flb_ser_ks_ctx.e.section_type);
+		ret = ks_save_entry(stream, &iommu_device_ser_kstate, &obj->devices[ks_i], obj->ks_iommu_flb_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 static int iommu_flb_ser_ks_devices_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					    const struct kstate_field *field)
 {
 	struct iommu_flb_ser *obj = ks_obj;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_iommu_flb_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_devices;
-	if (ks_n > 256)
-		return -E2BIG;
+	if (ks_n > 256) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->devices && ks_n) {
 		obj->devices = kvcalloc(ks_n, sizeof(*obj->devices), GFP_KERNEL);
-		if (!obj->devices)
-			return -ENOMEM;
+		if (!obj->devices) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = ks_restore_entry(stream, &iommu_device_ser_kstate, &obj->devices[ks_i]);
 		if (ret)
-			return ret;
+			goto fail;
 	}
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->devices);
+		obj->devices = NULL;
+	}
+	obj->nr_devices = 0;
+	return ks_restore_failed(&obj->ks_iommu_flb_ser_ctx, ret);
 }
 
 struct kstate_description iommu_flb_ser_kstate = {
@@ -586,17 +799,105 @@ struct kstate_description iommu_flb_ser_kstate = {
 	.version_id = KSTATE_IOMMU_FLB_SER_VERSION,
 	.min_version_id = KSTATE_IOMMU_FLB_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = iommu_flb_ser_ks_entry_save_probe, .restore = iommu_flb_ser_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_flb_ser_ks_entry_save_probe,
+			.restore = iommu_flb_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(magic, struct iommu_flb_ser, u32, 0),
 		KSTATE_BASE_TYPE_V(nr_units, struct iommu_flb_ser, u32, 0),
-		{ .name = "units", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = iommu_flb_ser_ks_units_save, .restore = iommu_flb_ser_ks_units_restore },
+		{
+			.name = "units",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_flb_ser_ks_units_save,
+			.restore = iommu_flb_ser_ks_units_restore,
+		},
 		KSTATE_BASE_TYPE_V(nr_domains, struct iommu_flb_ser, u32, 0),
-		{ .name = "domains", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = iommu_flb_ser_ks_domains_save, .restore = iommu_flb_ser_ks_domains_restore },
+		{
+			.name = "domains",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_flb_ser_ks_domains_save,
+			.restore = iommu_flb_ser_ks_domains_restore,
+		},
 		KSTATE_BASE_TYPE_V(nr_devices, struct iommu_flb_ser, u32, 0),
-		{ .name = "devices", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = iommu_flb_ser_ks_devices_save, .restore = iommu_flb_ser_ks_devices_restore },
+		{
+			.name = "devices",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = iommu_flb_ser_ks_devices_save,
+			.restore = iommu_flb_ser_ks_devices_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 };
+
+int iommu_hw_ser_kstate_register(struct iommu_hw_ser *obj, int id)
+{
+	return ks_register(&iommu_hw_ser_kstate, obj, id);
+}
+
+int iommu_hw_ser_kstate_restore(struct iommu_hw_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_iommu_hw_ser_ctx.err = 0;
+	ret = ks_restore(&iommu_hw_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_iommu_hw_ser_ctx.err;
+	return ret;
+}
+
+int iommu_domain_ser_kstate_register(struct iommu_domain_ser *obj, int id)
+{
+	return ks_register(&iommu_domain_ser_kstate, obj, id);
+}
+
+int iommu_domain_ser_kstate_restore(struct iommu_domain_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_iommu_domain_ser_ctx.err = 0;
+	ret = ks_restore(&iommu_domain_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_iommu_domain_ser_ctx.err;
+	return ret;
+}
+
+int iommu_device_ser_kstate_register(struct iommu_device_ser *obj, int id)
+{
+	return ks_register(&iommu_device_ser_kstate, obj, id);
+}
+
+int iommu_device_ser_kstate_restore(struct iommu_device_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_iommu_device_ser_ctx.err = 0;
+	ret = ks_restore(&iommu_device_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_iommu_device_ser_ctx.err;
+	return ret;
+}
+
+int iommu_flb_ser_kstate_register(struct iommu_flb_ser *obj, int id)
+{
+	return ks_register(&iommu_flb_ser_kstate, obj, id);
+}
+
+int iommu_flb_ser_kstate_restore(struct iommu_flb_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_iommu_flb_ser_ctx.err = 0;
+	ret = ks_restore(&iommu_flb_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_iommu_flb_ser_ctx.err;
+	return ret;
+}
 
 #endif /* KSTATE_DEFINE_IOMMU__IOMMU */
 

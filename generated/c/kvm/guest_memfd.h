@@ -59,12 +59,29 @@ struct kvm_gmem_ser {
 	struct memfd_folio *folios;	/* nr_folios elements */
 	/* The memslot binding (kvm_gmem_bind()), a nested state. */
 	struct kvm_gmem_binding_ser binding;	/* on the wire since version 2 */
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_kvm_gmem_ser_ctx;
+#endif
 };
 
 #ifdef __KERNEL__
 
 extern struct kstate_description kvm_gmem_binding_ser_kstate;
 extern struct kstate_description kvm_gmem_ser_kstate;
+
+/*
+ * Register obj for saving, and restore it: use these rather than
+ * kstate_register()/kstate_restore().  The restore returns the first error
+ * of a callback of the tables (the RFC's walk ignores them), else what
+ * kstate_restore() returned; after an error the object holds no usable
+ * state, but each runtime array's count and pointer agree (kvfree() it).
+ * Without CONFIG_KSTATE they return 0 and -ENOENT.
+ */
+int kvm_gmem_binding_ser_kstate_register(struct kvm_gmem_binding_ser *obj, int id);
+int kvm_gmem_binding_ser_kstate_restore(struct kvm_gmem_binding_ser *obj, int id);
+int kvm_gmem_ser_kstate_register(struct kvm_gmem_ser *obj, int id);
+int kvm_gmem_ser_kstate_restore(struct kvm_gmem_ser *obj, int id);
 
 #ifdef KSTATE_DEFINE_KVM__GUEST_MEMFD
 
@@ -88,40 +105,73 @@ struct kstate_description kvm_gmem_binding_ser_kstate = {
 	},
 };
 
+static int kvm_gmem_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
+				       const struct kstate_field *field)
+{
+	struct kvm_gmem_ser *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_restore(&obj->ks_kvm_gmem_ser_ctx, stream->pos);
+	return 0;
+}
+
+static int kvm_gmem_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
+					    const struct kstate_field *field)
+{
+	struct kvm_gmem_ser *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_save(&obj->ks_kvm_gmem_ser_ctx, stream->pos);
+	return 0;
+}
+
 static int kvm_gmem_ser_ks_folios_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				       const struct kstate_field *field)
 {
 	struct kvm_gmem_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
 	(void)field;
 
 	ks_n = (size_t)obj->nr_folios;
 	if (ks_n && !obj->folios)
 		return -EINVAL;
-	ret = ks_n ? kstate_save_data(stream, obj->folios, ks_n * sizeof(*obj->folios)) : 0;
-	return ret;
+	return ks_save_bytes(stream, obj->folios, ks_n * sizeof(*obj->folios));
 }
 
 static int kvm_gmem_ser_ks_folios_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					  const struct kstate_field *field)
 {
 	struct kvm_gmem_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_kvm_gmem_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_folios;
-	if (ks_n > 65536)
-		return -E2BIG;
+	if (ks_n > 65536) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->folios && ks_n) {
 		obj->folios = kvcalloc(ks_n, sizeof(*obj->folios), GFP_KERNEL);
-		if (!obj->folios)
-			return -ENOMEM;
+		if (!obj->folios) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	if (ks_n)
 		kstate_restore_data(stream, obj->folios, ks_n * sizeof(*obj->folios));
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->folios);
+		obj->folios = NULL;
+	}
+	obj->nr_folios = 0;
+	return ks_restore_failed(&obj->ks_kvm_gmem_ser_ctx, ret);
 }
 
 struct kstate_description kvm_gmem_ser_kstate = {
@@ -130,15 +180,61 @@ struct kstate_description kvm_gmem_ser_kstate = {
 	.version_id = KSTATE_KVM_GMEM_SER_VERSION,
 	.min_version_id = KSTATE_KVM_GMEM_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = kvm_gmem_ser_ks_entry_save_probe,
+			.restore = kvm_gmem_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(size, struct kvm_gmem_ser, u64, 0),
 		KSTATE_BASE_TYPE_V(flags, struct kvm_gmem_ser, u64, 0),
 		KSTATE_BASE_TYPE_V(vm_instance, struct kvm_gmem_ser, u32, 0),
 		KSTATE_BASE_TYPE_V(nr_folios, struct kvm_gmem_ser, u32, 0),
-		{ .name = "folios", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = kvm_gmem_ser_ks_folios_save, .restore = kvm_gmem_ser_ks_folios_restore },
-		{ .name = "binding", .version_id = 2, .flags = KS_STRUCT, .offset = offsetof(struct kvm_gmem_ser, binding), .size = sizeof(struct kvm_gmem_binding_ser), .ksd = &kvm_gmem_binding_ser_kstate },
+		{
+			.name = "folios",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = kvm_gmem_ser_ks_folios_save,
+			.restore = kvm_gmem_ser_ks_folios_restore,
+		},
+		{
+			.name = "binding",
+			.version_id = 2,
+			.flags = KS_STRUCT,
+			.offset = offsetof(struct kvm_gmem_ser, binding),
+			.size = sizeof(struct kvm_gmem_binding_ser),
+			.ksd = &kvm_gmem_binding_ser_kstate,
+		},
 		KSTATE_END_OF_LIST()
 	},
 };
+
+int kvm_gmem_binding_ser_kstate_register(struct kvm_gmem_binding_ser *obj, int id)
+{
+	return ks_register(&kvm_gmem_binding_ser_kstate, obj, id);
+}
+
+int kvm_gmem_binding_ser_kstate_restore(struct kvm_gmem_binding_ser *obj, int id)
+{
+	return ks_restore(&kvm_gmem_binding_ser_kstate, obj, id);
+}
+
+int kvm_gmem_ser_kstate_register(struct kvm_gmem_ser *obj, int id)
+{
+	return ks_register(&kvm_gmem_ser_kstate, obj, id);
+}
+
+int kvm_gmem_ser_kstate_restore(struct kvm_gmem_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_kvm_gmem_ser_ctx.err = 0;
+	ret = ks_restore(&kvm_gmem_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_kvm_gmem_ser_ctx.err;
+	return ret;
+}
 
 #endif /* KSTATE_DEFINE_KVM__GUEST_MEMFD */
 

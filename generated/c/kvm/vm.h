@@ -105,6 +105,10 @@ struct kvm_memslots_ser {
 	u64 generation;
 	u32 nr_slots;
 	struct kvm_memslot_ser *slots;	/* nr_slots elements */
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_kvm_memslots_ser_ctx;
+#endif
 };
 
 /*
@@ -125,6 +129,11 @@ struct kvm_vm_ser {
 	/* subsection kvm_mem_attrs_ser */
 	u32 nr_ranges;
 	struct kvm_attr_range_ser *ranges;	/* nr_ranges elements */
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_kvm_vm_ser_ctx;
+	struct ks_entry_ctx ks_kvm_mem_attrs_ser_ctx;
+#endif
 };
 
 #ifdef __KERNEL__
@@ -132,6 +141,19 @@ struct kvm_vm_ser {
 extern struct kstate_description kvm_memslots_ser_kstate;
 extern struct kstate_description kvm_mem_attrs_ser_kstate;
 extern struct kstate_description kvm_vm_ser_kstate;
+
+/*
+ * Register obj for saving, and restore it: use these rather than
+ * kstate_register()/kstate_restore().  The restore returns the first error
+ * of a callback of the tables (the RFC's walk ignores them), else what
+ * kstate_restore() returned; after an error the object holds no usable
+ * state, but each runtime array's count and pointer agree (kvfree() it).
+ * Without CONFIG_KSTATE they return 0 and -ENOENT.
+ */
+int kvm_memslots_ser_kstate_register(struct kvm_memslots_ser *obj, int id);
+int kvm_memslots_ser_kstate_restore(struct kvm_memslots_ser *obj, int id);
+int kvm_vm_ser_kstate_register(struct kvm_vm_ser *obj, int id);
+int kvm_vm_ser_kstate_restore(struct kvm_vm_ser *obj, int id);
 
 #ifdef KSTATE_DEFINE_KVM__VM
 
@@ -142,40 +164,73 @@ extern struct kstate_description kvm_vm_ser_kstate;
 #include <linux/slab.h>
 #include <linux/string.h>
 
+static int kvm_memslots_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
+					   const struct kstate_field *field)
+{
+	struct kvm_memslots_ser *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_restore(&obj->ks_kvm_memslots_ser_ctx, stream->pos);
+	return 0;
+}
+
+static int kvm_memslots_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
+						const struct kstate_field *field)
+{
+	struct kvm_memslots_ser *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_save(&obj->ks_kvm_memslots_ser_ctx, stream->pos);
+	return 0;
+}
+
 static int kvm_memslots_ser_ks_slots_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					  const struct kstate_field *field)
 {
 	struct kvm_memslots_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
 	(void)field;
 
 	ks_n = (size_t)obj->nr_slots;
 	if (ks_n && !obj->slots)
 		return -EINVAL;
-	ret = ks_n ? kstate_save_data(stream, obj->slots, ks_n * sizeof(*obj->slots)) : 0;
-	return ret;
+	return ks_save_bytes(stream, obj->slots, ks_n * sizeof(*obj->slots));
 }
 
 static int kvm_memslots_ser_ks_slots_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					     const struct kstate_field *field)
 {
 	struct kvm_memslots_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_kvm_memslots_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_slots;
-	if (ks_n > 512)
-		return -E2BIG;
+	if (ks_n > 512) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->slots && ks_n) {
 		obj->slots = kvcalloc(ks_n, sizeof(*obj->slots), GFP_KERNEL);
-		if (!obj->slots)
-			return -ENOMEM;
+		if (!obj->slots) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	if (ks_n)
 		kstate_restore_data(stream, obj->slots, ks_n * sizeof(*obj->slots));
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->slots);
+		obj->slots = NULL;
+	}
+	obj->nr_slots = 0;
+	return ks_restore_failed(&obj->ks_kvm_memslots_ser_ctx, ret);
 }
 
 struct kstate_description kvm_memslots_ser_kstate = {
@@ -184,47 +239,93 @@ struct kstate_description kvm_memslots_ser_kstate = {
 	.version_id = KSTATE_KVM_MEMSLOTS_SER_VERSION,
 	.min_version_id = KSTATE_KVM_MEMSLOTS_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = kvm_memslots_ser_ks_entry_save_probe,
+			.restore = kvm_memslots_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(generation, struct kvm_memslots_ser, u64, 0),
 		KSTATE_BASE_TYPE_V(nr_slots, struct kvm_memslots_ser, u32, 0),
-		{ .name = "slots", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = kvm_memslots_ser_ks_slots_save, .restore = kvm_memslots_ser_ks_slots_restore },
+		{
+			.name = "slots",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = kvm_memslots_ser_ks_slots_save,
+			.restore = kvm_memslots_ser_ks_slots_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 };
 
+static int kvm_mem_attrs_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
+					    const struct kstate_field *field)
+{
+	struct kvm_vm_ser *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_restore(&obj->ks_kvm_mem_attrs_ser_ctx, stream->pos);
+	return 0;
+}
+
+static int kvm_mem_attrs_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
+						 const struct kstate_field *field)
+{
+	struct kvm_vm_ser *obj = ks_obj;
+	(void)field;
+
+	ks_entry_probe_save(&obj->ks_kvm_mem_attrs_ser_ctx, stream->pos);
+	return 0;
+}
+
 static int kvm_mem_attrs_ser_ks_ranges_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					    const struct kstate_field *field)
 {
 	struct kvm_vm_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
 	(void)field;
 
 	ks_n = (size_t)obj->nr_ranges;
 	if (ks_n && !obj->ranges)
 		return -EINVAL;
-	ret = ks_n ? kstate_save_data(stream, obj->ranges, ks_n * sizeof(*obj->ranges)) : 0;
-	return ret;
+	return ks_save_bytes(stream, obj->ranges, ks_n * sizeof(*obj->ranges));
 }
 
 static int kvm_mem_attrs_ser_ks_ranges_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					       const struct kstate_field *field)
 {
 	struct kvm_vm_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_kvm_mem_attrs_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_ranges;
-	if (ks_n > 1024)
-		return -E2BIG;
+	if (ks_n > 1024) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->ranges && ks_n) {
 		obj->ranges = kvcalloc(ks_n, sizeof(*obj->ranges), GFP_KERNEL);
-		if (!obj->ranges)
-			return -ENOMEM;
+		if (!obj->ranges) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	if (ks_n)
 		kstate_restore_data(stream, obj->ranges, ks_n * sizeof(*obj->ranges));
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->ranges);
+		obj->ranges = NULL;
+	}
+	obj->nr_ranges = 0;
+	return ks_restore_failed(&obj->ks_kvm_mem_attrs_ser_ctx, ret);
 }
 
 struct kstate_description kvm_mem_attrs_ser_kstate = {
@@ -233,39 +334,47 @@ struct kstate_description kvm_mem_attrs_ser_kstate = {
 	.version_id = KSTATE_KVM_MEM_ATTRS_SER_VERSION,
 	.min_version_id = KSTATE_KVM_MEM_ATTRS_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = kvm_mem_attrs_ser_ks_entry_save_probe,
+			.restore = kvm_mem_attrs_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(nr_ranges, struct kvm_vm_ser, u32, 0),
-		{ .name = "ranges", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = kvm_mem_attrs_ser_ks_ranges_save, .restore = kvm_mem_attrs_ser_ks_ranges_restore },
+		{
+			.name = "ranges",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = kvm_mem_attrs_ser_ks_ranges_save,
+			.restore = kvm_mem_attrs_ser_ks_ranges_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 };
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} kvm_vm_ser_ks_ctx;
-
 static int kvm_vm_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				     const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct kvm_vm_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&kvm_vm_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_kvm_vm_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int kvm_vm_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					  const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct kvm_vm_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&kvm_vm_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_kvm_vm_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int kvm_vm_ser_ks_memslots_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				       const struct kstate_field *field)
 {
 	struct kvm_vm_ser *obj = ks_obj;
 	size_t ks_i = 0;
@@ -275,7 +384,7 @@ static int kvm_vm_ser_ks_memslots_save(struct kstate_stream *stream, void *ks_ob
 	for (ks_i = 0; ks_i < 2; ks_i++) {
 		if (!obj->memslots[ks_i])
 			return -EINVAL;
-		ret = ks_save_entry(stream, &kvm_memslots_ser_kstate, obj->memslots[ks_i], kvm_vm_ser_ks_ctx.e.section_type);
+		ret = ks_save_entry(stream, &kvm_memslots_ser_kstate, obj->memslots[ks_i], obj->ks_kvm_vm_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
@@ -283,23 +392,29 @@ static int kvm_vm_ser_ks_memslots_save(struct kstate_stream *stream, void *ks_ob
 }
 
 static int kvm_vm_ser_ks_memslots_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					  const struct kstate_field *field)
 {
 	struct kvm_vm_ser *obj = ks_obj;
 	size_t ks_i = 0;
-	int ret = 0;
+	int ret = obj->ks_kvm_vm_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	for (ks_i = 0; ks_i < 2; ks_i++) {
 		if (!obj->memslots[ks_i])
 			obj->memslots[ks_i] = kzalloc(sizeof(*obj->memslots[ks_i]), GFP_KERNEL);
 		if (!obj->memslots[ks_i])
-			return -ENOMEM;
+			goto fail_nomem;
 		ret = ks_restore_entry(stream, &kvm_memslots_ser_kstate, obj->memslots[ks_i]);
 		if (ret)
-			return ret;
+			goto fail;
 	}
 	return 0;
+fail_nomem:
+	ret = -ENOMEM;
+fail:
+	return ks_restore_failed(&obj->ks_kvm_vm_ser_ctx, ret);
 }
 
 struct kstate_description kvm_vm_ser_kstate = {
@@ -308,11 +423,23 @@ struct kstate_description kvm_vm_ser_kstate = {
 	.version_id = KSTATE_KVM_VM_SER_VERSION,
 	.min_version_id = KSTATE_KVM_VM_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = kvm_vm_ser_ks_entry_save_probe, .restore = kvm_vm_ser_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = kvm_vm_ser_ks_entry_save_probe,
+			.restore = kvm_vm_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(type, struct kvm_vm_ser, u32, 0),
 		KSTATE_BASE_TYPE_V(stats_id, struct kvm_vm_ser, char [48], 0),
 		KSTATE_BASE_TYPE_V(nr_vcpus, struct kvm_vm_ser, u32, 0),
-		{ .name = "memslots", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = kvm_vm_ser_ks_memslots_save, .restore = kvm_vm_ser_ks_memslots_restore },
+		{
+			.name = "memslots",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = kvm_vm_ser_ks_memslots_save,
+			.restore = kvm_vm_ser_ks_memslots_restore,
+		},
 		KSTATE_BASE_TYPE_V(version, struct kvm_vm_ser, u32, 2),
 		KSTATE_BASE_TYPE_V(nr_gmem_files, struct kvm_vm_ser, u32, 2),
 		KSTATE_END_OF_LIST()
@@ -322,6 +449,41 @@ struct kstate_description kvm_vm_ser_kstate = {
 		NULL
 	},
 };
+
+int kvm_memslots_ser_kstate_register(struct kvm_memslots_ser *obj, int id)
+{
+	return ks_register(&kvm_memslots_ser_kstate, obj, id);
+}
+
+int kvm_memslots_ser_kstate_restore(struct kvm_memslots_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_kvm_memslots_ser_ctx.err = 0;
+	ret = ks_restore(&kvm_memslots_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_kvm_memslots_ser_ctx.err;
+	return ret;
+}
+
+int kvm_vm_ser_kstate_register(struct kvm_vm_ser *obj, int id)
+{
+	return ks_register(&kvm_vm_ser_kstate, obj, id);
+}
+
+int kvm_vm_ser_kstate_restore(struct kvm_vm_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_kvm_vm_ser_ctx.err = 0;
+	obj->ks_kvm_mem_attrs_ser_ctx.err = 0;
+	ret = ks_restore(&kvm_vm_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_kvm_vm_ser_ctx.err;
+	if (!ret)
+		ret = obj->ks_kvm_mem_attrs_ser_ctx.err;
+	return ret;
+}
 
 #endif /* KSTATE_DEFINE_KVM__VM */
 

@@ -107,6 +107,10 @@ struct rb_cpu_meta_ser {
 #endif
 	/* The reader page's header, to tell a torn commit from a clean one. */
 	struct rb_page_hdr_ser reader_hdr;	/* on the wire since version 3 */
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_rb_cpu_meta_ser_ctx;
+#endif
 };
 
 /* struct ring_buffer_meta: the first page of the persistent buffer. */
@@ -128,6 +132,11 @@ struct rb_meta_ser {
 	struct trace_mod_entry_ser *entries;
 	/* number of elements of entries */
 	size_t nr_entries;
+	/* restore context of the kernel tables (kstate_rt.h) */
+#ifdef __KERNEL__
+	struct ks_entry_ctx ks_rb_meta_ser_ctx;
+	struct ks_entry_ctx ks_trace_scratch_ser_ctx;
+#endif
 };
 
 #ifdef __KERNEL__
@@ -135,6 +144,19 @@ struct rb_meta_ser {
 extern struct kstate_description trace_scratch_ser_kstate;
 extern struct kstate_description rb_cpu_meta_ser_kstate;
 extern struct kstate_description rb_meta_ser_kstate;
+
+/*
+ * Register obj for saving, and restore it: use these rather than
+ * kstate_register()/kstate_restore().  The restore returns the first error
+ * of a callback of the tables (the RFC's walk ignores them), else what
+ * kstate_restore() returned; after an error the object holds no usable
+ * state, but each runtime array's count and pointer agree (kvfree() it).
+ * Without CONFIG_KSTATE they return 0 and -ENOENT.
+ */
+int rb_cpu_meta_ser_kstate_register(struct rb_cpu_meta_ser *obj, int id);
+int rb_cpu_meta_ser_kstate_restore(struct rb_cpu_meta_ser *obj, int id);
+int rb_meta_ser_kstate_register(struct rb_meta_ser *obj, int id);
+int rb_meta_ser_kstate_restore(struct rb_meta_ser *obj, int id);
 
 /*
  * Restore hooks for removed fields: the bytes an older kernel wrote (native
@@ -152,66 +174,74 @@ int rb_cpu_meta_ser_restore_kaslr_addr(struct rb_cpu_meta_ser *obj, const void *
 #include <linux/slab.h>
 #include <linux/string.h>
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} trace_scratch_ser_ks_ctx;
-
 static int trace_scratch_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					    const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct rb_meta_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&trace_scratch_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_trace_scratch_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int trace_scratch_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+						 const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct rb_meta_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&trace_scratch_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_trace_scratch_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int trace_scratch_ser_ks_entries_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					     const struct kstate_field *field)
 {
 	struct rb_meta_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
 	(void)field;
 
 	ks_n = obj->nr_entries;
 	if (ks_n && !obj->entries)
 		return -EINVAL;
-	ret = ks_n ? kstate_save_data(stream, obj->entries, ks_n * sizeof(*obj->entries)) : 0;
-	return ret;
+	return ks_save_bytes(stream, obj->entries, ks_n * sizeof(*obj->entries));
 }
 
 static int trace_scratch_ser_ks_entries_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+						const struct kstate_field *field)
 {
 	struct rb_meta_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_trace_scratch_ser_ctx.err;
 	(void)field;
 
-	ks_n = (size_t)(trace_scratch_ser_ks_ctx.e.payload + trace_scratch_ser_ks_ctx.e.size - (u8 *)stream->pos) / sizeof(*obj->entries);
-	if (ks_n > 32)
-		return -E2BIG;
-	obj->nr_entries = ks_n;
+	if (ret)
+		goto fail;
+	ks_n = (size_t)(obj->ks_trace_scratch_ser_ctx.payload + obj->ks_trace_scratch_ser_ctx.size - (u8 *)stream->pos) / sizeof(*obj->entries);
+	if (ks_n > 32) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->entries && ks_n) {
 		obj->entries = kvcalloc(ks_n, sizeof(*obj->entries), GFP_KERNEL);
-		if (!obj->entries)
-			return -ENOMEM;
+		if (!obj->entries) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	if (ks_n)
 		kstate_restore_data(stream, obj->entries, ks_n * sizeof(*obj->entries));
-	return ret;
+	obj->nr_entries = ks_n;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->entries);
+		obj->entries = NULL;
+	}
+	obj->nr_entries = 0;
+	return ks_restore_failed(&obj->ks_trace_scratch_ser_ctx, ret);
 }
 
 struct kstate_description trace_scratch_ser_kstate = {
@@ -220,89 +250,115 @@ struct kstate_description trace_scratch_ser_kstate = {
 	.version_id = KSTATE_TRACE_SCRATCH_SER_VERSION,
 	.min_version_id = KSTATE_TRACE_SCRATCH_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = trace_scratch_ser_ks_entry_save_probe, .restore = trace_scratch_ser_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = trace_scratch_ser_ks_entry_save_probe,
+			.restore = trace_scratch_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(clock_id, struct rb_meta_ser, u32, 0),
 		KSTATE_BASE_TYPE_V(text_addr, struct rb_meta_ser, u64, 0),
-		{ .name = "entries", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = trace_scratch_ser_ks_entries_save, .restore = trace_scratch_ser_ks_entries_restore },
+		{
+			.name = "entries",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = trace_scratch_ser_ks_entries_save,
+			.restore = trace_scratch_ser_ks_entries_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 };
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} rb_cpu_meta_ser_ks_ctx;
-
 static int rb_cpu_meta_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					  const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct rb_cpu_meta_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&rb_cpu_meta_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_rb_cpu_meta_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int rb_cpu_meta_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					       const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct rb_cpu_meta_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&rb_cpu_meta_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_rb_cpu_meta_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int rb_cpu_meta_ser_ks_kaslr_addr_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+						 const struct kstate_field *field)
 {
 	struct rb_cpu_meta_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	int ret = obj->ks_rb_cpu_meta_ser_ctx.err;
 	(void)field;
 
-	if (rb_cpu_meta_ser_ks_ctx.e.version >= 2)
+	if (ret)
+		goto fail;
+	if (obj->ks_rb_cpu_meta_ser_ctx.version >= 2)
 		return 0;
 	ks_n = 8;
 	ret = rb_cpu_meta_ser_restore_kaslr_addr(obj, stream->pos, ks_n);
 	stream->pos += ks_n;
-	return ret;
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	return ks_restore_failed(&obj->ks_rb_cpu_meta_ser_ctx, ret);
 }
 
 static int rb_cpu_meta_ser_ks_buffers_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					   const struct kstate_field *field)
 {
 	struct rb_cpu_meta_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
 	(void)field;
 
 	ks_n = (size_t)obj->nr_subbufs;
 	if (ks_n && !obj->buffers)
 		return -EINVAL;
-	ret = ks_n ? kstate_save_data(stream, obj->buffers, ks_n * sizeof(*obj->buffers)) : 0;
-	return ret;
+	return ks_save_bytes(stream, obj->buffers, ks_n * sizeof(*obj->buffers));
 }
 
 static int rb_cpu_meta_ser_ks_buffers_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					      const struct kstate_field *field)
 {
 	struct rb_cpu_meta_ser *obj = ks_obj;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_rb_cpu_meta_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_subbufs;
-	if (ks_n > 4096)
-		return -E2BIG;
+	if (ks_n > 4096) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->buffers && ks_n) {
 		obj->buffers = kvcalloc(ks_n, sizeof(*obj->buffers), GFP_KERNEL);
-		if (!obj->buffers)
-			return -ENOMEM;
+		if (!obj->buffers) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	if (ks_n)
 		kstate_restore_data(stream, obj->buffers, ks_n * sizeof(*obj->buffers));
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		kvfree(obj->buffers);
+		obj->buffers = NULL;
+	}
+	obj->nr_subbufs = 0;
+	return ks_restore_failed(&obj->ks_rb_cpu_meta_ser_ctx, ret);
 }
 
 struct kstate_description rb_cpu_meta_ser_kstate = {
@@ -311,8 +367,19 @@ struct kstate_description rb_cpu_meta_ser_kstate = {
 	.version_id = KSTATE_RB_CPU_META_SER_VERSION,
 	.min_version_id = KSTATE_RB_CPU_META_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = rb_cpu_meta_ser_ks_entry_save_probe, .restore = rb_cpu_meta_ser_ks_entry_probe },
-		{ .name = "kaslr_addr", .version_id = 0, .flags = KS_CUSTOM, .restore = rb_cpu_meta_ser_ks_kaslr_addr_restore },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = rb_cpu_meta_ser_ks_entry_save_probe,
+			.restore = rb_cpu_meta_ser_ks_entry_probe,
+		},
+		{
+			.name = "kaslr_addr",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.restore = rb_cpu_meta_ser_ks_kaslr_addr_restore,
+		},
 		KSTATE_ADDRESS_V(first_buffer, struct rb_cpu_meta_ser, KS_LINEAR_ADDR, 0),
 		KSTATE_ADDRESS_V(head_buffer, struct rb_cpu_meta_ser, KS_LINEAR_ADDR, 0),
 		KSTATE_ADDRESS_V(commit_buffer, struct rb_cpu_meta_ser, KS_LINEAR_ADDR, 0),
@@ -320,65 +387,66 @@ struct kstate_description rb_cpu_meta_ser_kstate = {
 		KSTATE_BASE_TYPE_V(nr_subbufs, struct rb_cpu_meta_ser, u32, 0),
 		KSTATE_BASE_TYPE_V(nr_invalid, struct rb_cpu_meta_ser, u32, 2),
 		KSTATE_BASE_TYPE_V(entry_bytes, struct rb_cpu_meta_ser, u32, 2),
-		{ .name = "buffers", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = rb_cpu_meta_ser_ks_buffers_save, .restore = rb_cpu_meta_ser_ks_buffers_restore },
+		{
+			.name = "buffers",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = rb_cpu_meta_ser_ks_buffers_save,
+			.restore = rb_cpu_meta_ser_ks_buffers_restore,
+		},
 		KSTATE_ADDRESS_V(reader_page, struct rb_cpu_meta_ser, KS_VMEMMAP_ADDR, 3),
 		KSTATE_BASE_TYPE_V(reader_hdr, struct rb_cpu_meta_ser, struct rb_page_hdr_ser, 3),
 		KSTATE_END_OF_LIST()
 	},
 };
 
-/* The entry being saved or restored (set by the probe, the table's first field). */
-static struct {
-	struct ks_entry_ctx e;
-} rb_meta_ser_ks_ctx;
-
 static int rb_meta_ser_ks_entry_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				      const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct rb_meta_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_restore(&rb_meta_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_restore(&obj->ks_rb_meta_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int rb_meta_ser_ks_entry_save_probe(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					   const struct kstate_field *field)
 {
-	(void)ks_obj;
+	struct rb_meta_ser *obj = ks_obj;
 	(void)field;
 
-	ks_entry_probe_save(&rb_meta_ser_ks_ctx.e, stream->pos);
+	ks_entry_probe_save(&obj->ks_rb_meta_ser_ctx, stream->pos);
 	return 0;
 }
 
 static int rb_meta_ser_ks_bits0_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				     const struct kstate_field *field)
 {
 	struct rb_meta_ser *obj = ks_obj;
 	u32 v = 0;
 	(void)field;
 
-	v |= (u32)(((u64)obj->meta_size & 0xffffULL) << (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 16 : 0));
-	v |= (u32)(((u64)obj->cpu_meta_size & 0xffffULL) << (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 0 : 16));
+	v |= (u32)(((u64)obj->meta_size & 0xffffULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 16 : 0));
+	v |= (u32)(((u64)obj->cpu_meta_size & 0xffffULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 0 : 16));
 	return kstate_save_data(stream, &v, sizeof(v));
 }
 
 static int rb_meta_ser_ks_bits0_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+					const struct kstate_field *field)
 {
 	struct rb_meta_ser *obj = ks_obj;
-	u32 v;
+	u32 v = 0;
 	(void)field;
 
 	kstate_restore_data(stream, &v, sizeof(v));
-	obj->meta_size = ((u64)v >> (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 16 : 0)) & 0xffffULL;
-	obj->cpu_meta_size = ((u64)v >> (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 0 : 16)) & 0xffffULL;
+	obj->meta_size = ((u64)v >> (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 16 : 0)) & 0xffffULL;
+	obj->cpu_meta_size = ((u64)v >> (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 0 : 16)) & 0xffffULL;
 	return 0;
 }
 
 static int rb_meta_ser_ks_cpus_save(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				    const struct kstate_field *field)
 {
 	struct rb_meta_ser *obj = ks_obj;
 	size_t ks_i = 0;
@@ -392,40 +460,59 @@ static int rb_meta_ser_ks_cpus_save(struct kstate_stream *stream, void *ks_obj,
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		if (!obj->cpus[ks_i])
 			return -EINVAL;
-		ret = ks_save_entry(stream, &rb_cpu_meta_ser_kstate, obj->cpus[ks_i], rb_meta_ser_ks_ctx.e.section_type);
+		ret = ks_save_entry(stream, &rb_cpu_meta_ser_kstate, obj->cpus[ks_i], obj->ks_rb_meta_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 static int rb_meta_ser_ks_cpus_restore(struct kstate_stream *stream, void *ks_obj,
-		const struct kstate_field *field)
+				       const struct kstate_field *field)
 {
 	struct rb_meta_ser *obj = ks_obj;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	int ret = 0;
+	bool ks_alloc = false;
+	int ret = obj->ks_rb_meta_ser_ctx.err;
 	(void)field;
 
+	if (ret)
+		goto fail;
 	ks_n = (size_t)obj->nr_cpus;
-	if (ks_n > 64)
-		return -E2BIG;
+	if (ks_n > 64) {
+		ret = -E2BIG;
+		goto fail;
+	}
 	if (!obj->cpus && ks_n) {
 		obj->cpus = kvcalloc(ks_n, sizeof(*obj->cpus), GFP_KERNEL);
-		if (!obj->cpus)
-			return -ENOMEM;
+		if (!obj->cpus) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ks_alloc = true;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		if (!obj->cpus[ks_i])
 			obj->cpus[ks_i] = kzalloc(sizeof(*obj->cpus[ks_i]), GFP_KERNEL);
-		if (!obj->cpus[ks_i])
-			return -ENOMEM;
+		if (!obj->cpus[ks_i]) {
+			ret = -ENOMEM;
+			goto fail;
+		}
 		ret = ks_restore_entry(stream, &rb_cpu_meta_ser_kstate, obj->cpus[ks_i]);
 		if (ret)
-			return ret;
+			goto fail;
 	}
-	return ret;
+	return 0;
+fail:
+	if (ks_alloc) {
+		for (ks_i = 0; ks_i < ks_n; ks_i++)
+			kfree(obj->cpus[ks_i]);
+		kvfree(obj->cpus);
+		obj->cpus = NULL;
+	}
+	obj->nr_cpus = 0;
+	return ks_restore_failed(&obj->ks_rb_meta_ser_ctx, ret);
 }
 
 struct kstate_description rb_meta_ser_kstate = {
@@ -434,13 +521,30 @@ struct kstate_description rb_meta_ser_kstate = {
 	.version_id = KSTATE_RB_META_SER_VERSION,
 	.min_version_id = KSTATE_RB_META_SER_MIN_VERSION,
 	.fields = (const struct kstate_field[]) {
-		{ .name = "(entry)", .version_id = 0, .flags = KS_CUSTOM, .save = rb_meta_ser_ks_entry_save_probe, .restore = rb_meta_ser_ks_entry_probe },
+		{
+			.name = "(entry)",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = rb_meta_ser_ks_entry_save_probe,
+			.restore = rb_meta_ser_ks_entry_probe,
+		},
 		KSTATE_BASE_TYPE_V(magic, struct rb_meta_ser, u32, 0),
-		{ .name = "meta_size,cpu_meta_size", .version_id = 0, .flags = KS_CUSTOM, .save = rb_meta_ser_ks_bits0_save, .restore = rb_meta_ser_ks_bits0_restore },
+		{
+			.name = "meta_size,cpu_meta_size",
+			.flags = KS_CUSTOM,
+			.save = rb_meta_ser_ks_bits0_save,
+			.restore = rb_meta_ser_ks_bits0_restore,
+		},
 		KSTATE_BASE_TYPE_V(total_size, struct rb_meta_ser, u64, 0),
 		KSTATE_BASE_TYPE_V(buffers_offset, struct rb_meta_ser, u64, 2),
 		KSTATE_BASE_TYPE_V(nr_cpus, struct rb_meta_ser, u32, 0),
-		{ .name = "cpus", .version_id = 0, .flags = KS_CUSTOM, .offset = 0, .save = rb_meta_ser_ks_cpus_save, .restore = rb_meta_ser_ks_cpus_restore },
+		{
+			.name = "cpus",
+			.flags = KS_CUSTOM,
+			.offset = 0,
+			.save = rb_meta_ser_ks_cpus_save,
+			.restore = rb_meta_ser_ks_cpus_restore,
+		},
 		KSTATE_END_OF_LIST()
 	},
 	.subsections = (const struct kstate_description *[]) {
@@ -448,6 +552,41 @@ struct kstate_description rb_meta_ser_kstate = {
 		NULL
 	},
 };
+
+int rb_cpu_meta_ser_kstate_register(struct rb_cpu_meta_ser *obj, int id)
+{
+	return ks_register(&rb_cpu_meta_ser_kstate, obj, id);
+}
+
+int rb_cpu_meta_ser_kstate_restore(struct rb_cpu_meta_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_rb_cpu_meta_ser_ctx.err = 0;
+	ret = ks_restore(&rb_cpu_meta_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_rb_cpu_meta_ser_ctx.err;
+	return ret;
+}
+
+int rb_meta_ser_kstate_register(struct rb_meta_ser *obj, int id)
+{
+	return ks_register(&rb_meta_ser_kstate, obj, id);
+}
+
+int rb_meta_ser_kstate_restore(struct rb_meta_ser *obj, int id)
+{
+	int ret = 0;
+
+	obj->ks_rb_meta_ser_ctx.err = 0;
+	obj->ks_trace_scratch_ser_ctx.err = 0;
+	ret = ks_restore(&rb_meta_ser_kstate, obj, id);
+	if (!ret)
+		ret = obj->ks_rb_meta_ser_ctx.err;
+	if (!ret)
+		ret = obj->ks_trace_scratch_ser_ctx.err;
+	return ret;
+}
 
 #endif /* KSTATE_DEFINE_TRACE__RING_BUFFER */
 

@@ -12,8 +12,8 @@
 
 int printf(const char *fmt, ...);
 int strcmp(const char *a, const char *b);
-int emu_save(const struct kstate_description *kstate, void *obj, int id, const u8 **out);
-int emu_restore(const struct kstate_description *kstate, void *obj, const u8 *data);
+int emu_save(struct kstate_description *kstate, void *obj, int id, const u8 **out);
+void emu_set_stream(const u8 *data);
 
 static int hook_calls;
 
@@ -93,7 +93,10 @@ int main(int argc, char **argv)
 		struct memfd m = { .seals = 99 };
 		u32 i;
 
-		emu_restore(&memfd_kstate, &m, parse_hex(argv[2]));
+		emu_set_stream(parse_hex(argv[2]));
+		n = memfd_kstate_restore(&m, 7);
+		if (n)
+			printf("restore: %d\n", n);
 		printf("pos=%llu size=%llu seals=%u nr_folios=%u name=%s\n", m.pos, m.size, m.seals,
 		       m.nr_folios, m.name);
 		for (i = 0; i < m.nr_folios; i++)
@@ -106,7 +109,10 @@ int main(int argc, char **argv)
 		static u64 target;
 		struct test t = { .p_ulong = &target };
 
-		emu_restore(&test_kstate, &t, parse_hex(argv[2]));
+		emu_set_stream(parse_hex(argv[2]));
+		n = test_kstate_restore(&t, 123);
+		if (n)
+			printf("restore: %d\n", n);
 		printf("s=%s p_ulong=%llu folio=%lu i=%d hooks=%d\n", t.s, *t.p_ulong,
 		       (unsigned long)t.folio, t.i, hook_calls);
 		return 0;

@@ -8,6 +8,7 @@
 #ifndef _KSTATE_H
 #define _KSTATE_H
 
+#include <linux/kconfig.h>
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
 #include <linux/list.h>
@@ -75,6 +76,8 @@ struct kstate_description {
 	const struct kstate_description **subsections;
 };
 
+#ifdef CONFIG_KSTATE
+
 int kstate_save_data(struct kstate_stream *stream, const void *val, size_t size);
 void kstate_restore_data(struct kstate_stream *stream, void *val, size_t size);
 int kstate_register(struct kstate_description *state, void *obj, int id);
@@ -84,6 +87,29 @@ int kstate_folio_save(struct kstate_stream *stream, void *obj,
 		const struct kstate_field *field);
 int kstate_folio_restore(struct kstate_stream *stream, void *obj,
 		const struct kstate_field *field);
+
+#else
+
+/* As the RFC has it without CONFIG_KSTATE (a 6.1 defconfig with the RFC applied). */
+#define kstate_register(state, obj)
+
+static inline int kstate_save_data(struct kstate_stream *stream,
+				const void *val, size_t size)
+{
+	(void)stream;
+	(void)val;
+	(void)size;
+	return 0;
+}
+static inline void kstate_restore_data(struct kstate_stream *stream, void *val,
+				size_t size)
+{
+	(void)stream;
+	(void)val;
+	(void)size;
+}
+
+#endif
 
 #define KSTATE_BASE_TYPE_V(_f, _state, _type, _v) {	\
 	.name = (__stringify(_f)),			\
