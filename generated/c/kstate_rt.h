@@ -66,9 +66,6 @@ typedef int32_t s32;
 typedef int64_t s64;
 #endif
 
-#ifndef __packed
-#define __packed __attribute__((__packed__))
-#endif
 
 #if !defined(static_assert) && !defined(__cplusplus)
 #define static_assert _Static_assert
@@ -123,8 +120,6 @@ static inline const char *ks_strerror(int err)
 	default: return "unknown error";
 	}
 }
-
-#define KS_TRY(expr) do { int ks_err_ = (expr); if (ks_err_) return ks_err_; } while (0)
 
 /* --- arena: where the reader puts arrays whose length is on the wire ----- */
 
@@ -247,9 +242,13 @@ static inline int ks_get_nested(struct ks_cursor *c, int32_t section_type, int32
 {
 	uint64_t h[5];
 	unsigned int i;
+	int ret = 0;
 
-	for (i = 0; i < 5; i++)
-		KS_TRY(ks_get_uint(c, 4, &h[i]));
+	for (i = 0; i < 5; i++) {
+		ret = ks_get_uint(c, 4, &h[i]);
+		if (ret)
+			return ret;
+	}
 	if ((int32_t)(uint32_t)h[4] < 0)
 		return KS_ERR_BAD_SIZE;
 	if ((uint32_t)h[0] != (uint32_t)section_type || (uint32_t)h[1] != (uint32_t)state_id ||
@@ -401,15 +400,16 @@ static inline int ks_writer_init(struct ks_writer *w, void *buf, size_t cap, enu
 static inline int ks_begin_entry(struct ks_writer *w, int32_t section_type, int32_t state_id,
 				 int32_t version_id, int32_t instance_id, size_t *at)
 {
+	/* the writer's error sticks: the last call reports the first failure */
 	*at = w->len;
-	KS_TRY(ks_put_uint(w, (uint32_t)section_type, 4));
-	KS_TRY(ks_put_uint(w, (uint32_t)state_id, 4));
-	KS_TRY(ks_put_uint(w, (uint32_t)version_id, 4));
-	KS_TRY(ks_put_uint(w, (uint32_t)instance_id, 4));
+	ks_put_uint(w, (uint32_t)section_type, 4);
+	ks_put_uint(w, (uint32_t)state_id, 4);
+	ks_put_uint(w, (uint32_t)version_id, 4);
+	ks_put_uint(w, (uint32_t)instance_id, 4);
 	return ks_put_uint(w, 0, 4);
 }
 
-/* Patches the size of the entry started at at. */
+/* Patches the size of the entry whose header starts at offset at. */
 static inline int ks_end_entry(struct ks_writer *w, size_t at)
 {
 	size_t size;
@@ -432,7 +432,6 @@ static inline int ks_writer_finish(struct ks_writer *w)
 #endif /* __KERNEL__ */
 
 #endif /* _KSTATE_RT_H */
-
 
 #if defined(__KERNEL__) && defined(KSTATE_RT_WANT_WALK) && !defined(_KSTATE_RT_WALK)
 #define _KSTATE_RT_WALK

@@ -211,14 +211,18 @@ int test_kstate_restore(struct test *obj, int id)
 #else /* !__KERNEL__ */
 
 /* Reads the payload of a test_v2 entry of any supported version. */
-static inline int test_v2_ks_get_payload(struct ks_cursor *c, int32_t version, struct test *obj, int32_t st, struct ks_arena *arena)
+static inline int test_v2_ks_get_payload(struct ks_cursor *c, int32_t version, struct test *obj,
+					 int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	(void)st;
 	(void)arena;
 	(void)version;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->i = (s32)(u32)ks_v;
 	return KS_OK;
 }
@@ -226,24 +230,33 @@ static inline int test_v2_ks_get_payload(struct ks_cursor *c, int32_t version, s
 /* Writes the payload of a test_v2 entry at version 1. */
 static inline int test_v2_ks_put_payload(struct ks_writer *w, const struct test *obj, int32_t st)
 {
+	int ret = 0;
 	(void)st;
 
-	KS_TRY(ks_put_uint(w, (u64)(s64)obj->i, 4));
+	ret = ks_put_uint(w, (u64)(s64)obj->i, 4);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested test_v2 (header and payload) inside an entry of section type st. */
-static inline int test_v2_ks_get_nested(struct ks_cursor *c, struct test *obj, int32_t st, struct ks_arena *arena)
+static inline int test_v2_ks_get_nested(struct ks_cursor *c, struct test *obj, int32_t st,
+					struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_TEST_V2_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_TEST_V2_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_TEST_V2_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_TEST_V2_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(test_v2_ks_get_payload(&sub, version, obj, st, arena));
+	ret = test_v2_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
@@ -252,10 +265,15 @@ static inline int test_v2_ks_get_nested(struct ks_cursor *c, struct test *obj, i
 /* Writes a nested test_v2 (header and payload) inside an entry of section type st. */
 static inline int test_v2_ks_put_nested(struct ks_writer *w, const struct test *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_TEST_V2_ID, KSTATE_TEST_V2_VERSION, 0, &at));
-	KS_TRY(test_v2_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_TEST_V2_ID, KSTATE_TEST_V2_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = test_v2_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -263,8 +281,10 @@ static inline int test_v2_ks_put_nested(struct ks_writer *w, const struct test *
  * Reads entry e (a SUBSECTION of state test_v2, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int test_v2_ks_read(const struct ks_entry *e, struct test *obj, struct ks_arena *arena)
+static inline int test_v2_ks_read(const struct ks_entry *e, struct test *obj,
+				  struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -276,40 +296,60 @@ static inline int test_v2_ks_read(const struct ks_entry *e, struct test *obj, st
 	if (e->version_id < KSTATE_TEST_V2_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(test_v2_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = test_v2_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one test_v2 entry (version 1) from obj. */
-static inline int test_v2_ks_write_entry(struct ks_writer *w, const struct test *obj, int32_t section_type, int32_t instance_id)
+static inline int test_v2_ks_write_entry(struct ks_writer *w, const struct test *obj,
+					 int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_TEST_V2_ID, KSTATE_TEST_V2_VERSION, instance_id, &at));
-	KS_TRY(test_v2_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_TEST_V2_ID, KSTATE_TEST_V2_VERSION,
+			     instance_id, &at);
+	if (ret)
+		return ret;
+	ret = test_v2_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Reads the payload of a test entry of any supported version. */
-static inline int test_ks_get_payload(struct ks_cursor *c, int32_t version, struct test *obj, int32_t st, struct ks_arena *arena)
+static inline int test_ks_get_payload(struct ks_cursor *c, int32_t version, struct test *obj,
+				      int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	(void)st;
 
-	KS_TRY(ks_get_bytes(c, obj->s, 10));
+	ret = ks_get_bytes(c, obj->s, 10);
+	if (ret)
+		return ret;
 	if (!obj->p_ulong) {
-		obj->p_ulong = ks_arena_alloc(arena, 1, sizeof(*obj->p_ulong), __alignof__(*obj->p_ulong));
+		obj->p_ulong = ks_arena_alloc(arena, 1, sizeof(*obj->p_ulong),
+					      __alignof__(*obj->p_ulong));
 		if (!obj->p_ulong)
 			return KS_ERR_NO_SPACE;
 	}
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	(*obj->p_ulong) = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->folio = ks_v;
 	if (version < 2) {
-		KS_TRY(ks_get_uint(c, 2, &ks_v));
+		ret = ks_get_uint(c, 2, &ks_v);
+		if (ret)
+			return ret;
 		obj->k = (u16)ks_v;
 	}
 	return KS_OK;
@@ -318,28 +358,41 @@ static inline int test_ks_get_payload(struct ks_cursor *c, int32_t version, stru
 /* Writes the payload of a test entry at version 2. */
 static inline int test_ks_put_payload(struct ks_writer *w, const struct test *obj, int32_t st)
 {
+	int ret = 0;
 	(void)st;
 
-	KS_TRY(ks_put(w, obj->s, 10));
+	ret = ks_put(w, obj->s, 10);
+	if (ret)
+		return ret;
 	if (!obj->p_ulong)
 		return KS_ERR_NULL;
-	KS_TRY(ks_put_uint(w, (u64)(*obj->p_ulong), 8));
-	KS_TRY(ks_put_uint(w, obj->folio, 8));
+	ret = ks_put_uint(w, (u64)(*obj->p_ulong), 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->folio, 8);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested test (header and payload) inside an entry of section type st. */
-static inline int test_ks_get_nested(struct ks_cursor *c, struct test *obj, int32_t st, struct ks_arena *arena)
+static inline int test_ks_get_nested(struct ks_cursor *c, struct test *obj, int32_t st,
+				     struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_TEST_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_TEST_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_TEST_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_TEST_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(test_ks_get_payload(&sub, version, obj, st, arena));
+	ret = test_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
@@ -348,10 +401,15 @@ static inline int test_ks_get_nested(struct ks_cursor *c, struct test *obj, int3
 /* Writes a nested test (header and payload) inside an entry of section type st. */
 static inline int test_ks_put_nested(struct ks_writer *w, const struct test *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_TEST_ID, KSTATE_TEST_VERSION, 0, &at));
-	KS_TRY(test_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_TEST_ID, KSTATE_TEST_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = test_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -361,6 +419,7 @@ static inline int test_ks_put_nested(struct ks_writer *w, const struct test *obj
  */
 static inline int test_ks_read(const struct ks_entry *e, struct test *obj, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -372,27 +431,42 @@ static inline int test_ks_read(const struct ks_entry *e, struct test *obj, struc
 	if (e->version_id < KSTATE_TEST_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(test_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = test_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one test entry (version 2) from obj. */
-static inline int test_ks_write_entry(struct ks_writer *w, const struct test *obj, int32_t section_type, int32_t instance_id)
+static inline int test_ks_write_entry(struct ks_writer *w, const struct test *obj,
+				      int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_TEST_ID, KSTATE_TEST_VERSION, instance_id, &at));
-	KS_TRY(test_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_TEST_ID, KSTATE_TEST_VERSION, instance_id,
+			     &at);
+	if (ret)
+		return ret;
+	ret = test_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a test SECTION entry and its subsection entries. */
 static inline int test_ks_write(struct ks_writer *w, const struct test *obj, int32_t instance_id)
 {
-	KS_TRY(test_ks_write_entry(w, obj, KS_SECTION, instance_id));
-	KS_TRY(test_v2_ks_write_entry(w, obj, KS_SUBSECTION, instance_id));
+	int ret = 0;
+
+	ret = test_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
+	ret = test_v2_ks_write_entry(w, obj, KS_SUBSECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 

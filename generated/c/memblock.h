@@ -33,7 +33,11 @@ struct reserve_mem_ser {
 	/* The name given on the command line (reserve_mem=SIZE:ALIGN:NAME). */
 	char name[16];
 	/* Physical start of the region (phys_addr_t). */
-	/* removed in version 3: the head folio carries the physical start since version 2; reserve_mem_ser_restore_start() checks that an old stream's start matches it; userspace readers only */
+	/*
+	 * removed in version 3: the head folio carries the physical start since version 2;
+	 * reserve_mem_ser_restore_start() checks that an old stream's start matches it; userspace
+	 * readers only
+	 */
 #ifndef __KERNEL__
 	u64 start;
 #endif
@@ -72,7 +76,10 @@ int reserve_mem_ser_kstate_restore(struct reserve_mem_ser *obj, int id);
  * Restore hooks for removed fields: the bytes an older kernel wrote (native
  * byte order, size bytes).  Define each of them; a missing one is a link error.
  */
-/* start: removed in version 3: the head folio carries the physical start since version 2; reserve_mem_ser_restore_start() checks that an old stream's start matches it */
+/*
+ * start: removed in version 3: the head folio carries the physical start since version 2;
+ * reserve_mem_ser_restore_start() checks that an old stream's start matches it
+ */
 int reserve_mem_ser_restore_start(struct reserve_mem_ser *obj, const void *old, size_t size);
 
 #ifdef KSTATE_DEFINE_MEMBLOCK
@@ -207,66 +214,102 @@ int reserve_mem_ser_kstate_restore(struct reserve_mem_ser *obj, int id)
 #else /* !__KERNEL__ */
 
 /* Reads the payload of a reserve_mem_ser entry of any supported version. */
-static inline int reserve_mem_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct reserve_mem_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int reserve_mem_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+						 struct reserve_mem_ser *obj, int32_t st,
+						 struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	(void)st;
 	(void)arena;
 
-	KS_TRY(ks_get_bytes(c, obj->name, 16));
+	ret = ks_get_bytes(c, obj->name, 16);
+	if (ret)
+		return ret;
 	if (version < 3) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->start = (u64)ks_v;
 	}
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->size = (u64)ks_v;
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->align = (u64)ks_v;
 	}
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->head = ks_v;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a reserve_mem_ser entry at version 3. */
-static inline int reserve_mem_ser_ks_put_payload(struct ks_writer *w, const struct reserve_mem_ser *obj, int32_t st)
+static inline int reserve_mem_ser_ks_put_payload(struct ks_writer *w,
+						 const struct reserve_mem_ser *obj, int32_t st)
 {
+	int ret = 0;
 	(void)st;
 
-	KS_TRY(ks_put(w, obj->name, 16));
-	KS_TRY(ks_put_uint(w, (u64)obj->size, 8));
-	KS_TRY(ks_put_uint(w, (u64)obj->align, 8));
-	KS_TRY(ks_put_uint(w, obj->head, 8));
+	ret = ks_put(w, obj->name, 16);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->size, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->align, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->head, 8);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested reserve_mem_ser (header and payload) inside an entry of section type st. */
-static inline int reserve_mem_ser_ks_get_nested(struct ks_cursor *c, struct reserve_mem_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int reserve_mem_ser_ks_get_nested(struct ks_cursor *c, struct reserve_mem_ser *obj,
+						int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_RESERVE_MEM_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_RESERVE_MEM_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_RESERVE_MEM_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_RESERVE_MEM_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(reserve_mem_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = reserve_mem_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested reserve_mem_ser (header and payload) inside an entry of section type st. */
-static inline int reserve_mem_ser_ks_put_nested(struct ks_writer *w, const struct reserve_mem_ser *obj, int32_t st)
+static inline int reserve_mem_ser_ks_put_nested(struct ks_writer *w,
+						const struct reserve_mem_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_RESERVE_MEM_SER_ID, KSTATE_RESERVE_MEM_SER_VERSION, 0, &at));
-	KS_TRY(reserve_mem_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_RESERVE_MEM_SER_ID, KSTATE_RESERVE_MEM_SER_VERSION, 0,
+			     &at);
+	if (ret)
+		return ret;
+	ret = reserve_mem_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -274,8 +317,10 @@ static inline int reserve_mem_ser_ks_put_nested(struct ks_writer *w, const struc
  * Reads entry e (a SECTION of state reserve_mem_ser, versions 1..3) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int reserve_mem_ser_ks_read(const struct ks_entry *e, struct reserve_mem_ser *obj, struct ks_arena *arena)
+static inline int reserve_mem_ser_ks_read(const struct ks_entry *e, struct reserve_mem_ser *obj,
+					  struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -287,26 +332,41 @@ static inline int reserve_mem_ser_ks_read(const struct ks_entry *e, struct reser
 	if (e->version_id < KSTATE_RESERVE_MEM_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(reserve_mem_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = reserve_mem_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one reserve_mem_ser entry (version 3) from obj. */
-static inline int reserve_mem_ser_ks_write_entry(struct ks_writer *w, const struct reserve_mem_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int reserve_mem_ser_ks_write_entry(struct ks_writer *w,
+						 const struct reserve_mem_ser *obj,
+						 int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_RESERVE_MEM_SER_ID, KSTATE_RESERVE_MEM_SER_VERSION, instance_id, &at));
-	KS_TRY(reserve_mem_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_RESERVE_MEM_SER_ID,
+			     KSTATE_RESERVE_MEM_SER_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = reserve_mem_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a reserve_mem_ser SECTION entry and its subsection entries. */
-static inline int reserve_mem_ser_ks_write(struct ks_writer *w, const struct reserve_mem_ser *obj, int32_t instance_id)
+static inline int reserve_mem_ser_ks_write(struct ks_writer *w, const struct reserve_mem_ser *obj,
+					   int32_t instance_id)
 {
-	KS_TRY(reserve_mem_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = reserve_mem_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 

@@ -25,6 +25,14 @@
 #define KSTATE_MEMFD_VERSION 3
 #define KSTATE_MEMFD_MIN_VERSION 1
 
+#ifndef __KERNEL__
+/* userspace has no __packed: #pragma pack packs the plain structs there */
+#pragma push_macro("__packed")
+#undef __packed
+#define __packed
+#pragma pack(push, 1)
+#endif
+
 /* One preserved folio: page frame number, flags, index in the file. */
 struct memfd_folio {
 	u64 pfn:52;
@@ -34,6 +42,11 @@ struct memfd_folio {
 
 static_assert(sizeof(struct memfd_folio) == 16, "struct memfd_folio is 16 bytes on the wire");
 static_assert(offsetof(struct memfd_folio, index) == 8, "index at byte 8 of the wire");
+
+#ifndef __KERNEL__
+#pragma pack(pop)
+#pragma pop_macro("__packed")
+#endif
 
 struct memfd {
 	u64 pos;
@@ -232,12 +245,17 @@ int memfd_kstate_restore(struct memfd *obj, int id)
 /* Reads one struct memfd_folio. */
 static inline int memfd_folio_ks_get(struct ks_cursor *c, struct memfd_folio *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->pfn = (ks_v >> (c->big ? 12 : 0)) & 0xfffffffffffffULL;
 	v->flags = (ks_v >> (c->big ? 0 : 52)) & 0xfffULL;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->index = (u64)ks_v;
 	return KS_OK;
 }
@@ -245,33 +263,48 @@ static inline int memfd_folio_ks_get(struct ks_cursor *c, struct memfd_folio *v)
 /* Writes one struct memfd_folio. */
 static inline int memfd_folio_ks_put(struct ks_writer *w, const struct memfd_folio *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
 	ks_v = 0;
 	ks_v |= ((u64)v->pfn & 0xfffffffffffffULL) << (w->big ? 12 : 0);
 	ks_v |= ((u64)v->flags & 0xfffULL) << (w->big ? 0 : 52);
-	KS_TRY(ks_put_uint(w, ks_v, 8));
-	KS_TRY(ks_put_uint(w, (u64)v->index, 8));
+	ret = ks_put_uint(w, ks_v, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->index, 8);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a memfd entry of any supported version. */
-static inline int memfd_ks_get_payload(struct ks_cursor *c, int32_t version, struct memfd *obj, int32_t st, struct ks_arena *arena)
+static inline int memfd_ks_get_payload(struct ks_cursor *c, int32_t version, struct memfd *obj,
+				       int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->pos = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->size = (u64)ks_v;
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 4, &ks_v));
+		ret = ks_get_uint(c, 4, &ks_v);
+		if (ret)
+			return ret;
 		obj->seals = (u32)ks_v;
 	}
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x100000ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_folios = (u32)ks_v;
@@ -280,16 +313,23 @@ static inline int memfd_ks_get_payload(struct ks_cursor *c, int32_t version, str
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->folios = NULL;
 	if (ks_n) {
-		obj->folios = ks_arena_alloc(arena, ks_n, sizeof(*obj->folios), __alignof__(*obj->folios));
+		obj->folios = ks_arena_alloc(arena, ks_n, sizeof(*obj->folios),
+					     __alignof__(*obj->folios));
 		if (!obj->folios)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(memfd_folio_ks_get(c, &obj->folios[ks_i]));
+		ret = memfd_folio_ks_get(c, &obj->folios[ks_i]);
+		if (ret)
+			return ret;
 	}
-	KS_TRY(ks_get_bytes(c, obj->name, 16));
+	ret = ks_get_bytes(c, obj->name, 16);
+	if (ret)
+		return ret;
 	if (version < 3) {
-		KS_TRY(ks_get_uint(c, 4, &ks_v));
+		ret = ks_get_uint(c, 4, &ks_v);
+		if (ret)
+			return ret;
 		obj->old_flags = (u32)ks_v;
 	}
 	return KS_OK;
@@ -298,38 +338,57 @@ static inline int memfd_ks_get_payload(struct ks_cursor *c, int32_t version, str
 /* Writes the payload of a memfd entry at version 3. */
 static inline int memfd_ks_put_payload(struct ks_writer *w, const struct memfd *obj, int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
-	KS_TRY(ks_put_uint(w, (u64)obj->pos, 8));
-	KS_TRY(ks_put_uint(w, (u64)obj->size, 8));
-	KS_TRY(ks_put_uint(w, (u64)obj->seals, 4));
+	ret = ks_put_uint(w, (u64)obj->pos, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->size, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->seals, 4);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_folios > 0x100000ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_folios, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_folios, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_folios;
 	if (ks_n && !obj->folios)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(memfd_folio_ks_put(w, &obj->folios[ks_i]));
+		ret = memfd_folio_ks_put(w, &obj->folios[ks_i]);
+		if (ret)
+			return ret;
 	}
-	KS_TRY(ks_put(w, obj->name, 16));
+	ret = ks_put(w, obj->name, 16);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested memfd (header and payload) inside an entry of section type st. */
-static inline int memfd_ks_get_nested(struct ks_cursor *c, struct memfd *obj, int32_t st, struct ks_arena *arena)
+static inline int memfd_ks_get_nested(struct ks_cursor *c, struct memfd *obj, int32_t st,
+				      struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_MEMFD_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_MEMFD_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_MEMFD_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_MEMFD_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(memfd_ks_get_payload(&sub, version, obj, st, arena));
+	ret = memfd_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
@@ -338,10 +397,15 @@ static inline int memfd_ks_get_nested(struct ks_cursor *c, struct memfd *obj, in
 /* Writes a nested memfd (header and payload) inside an entry of section type st. */
 static inline int memfd_ks_put_nested(struct ks_writer *w, const struct memfd *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_MEMFD_ID, KSTATE_MEMFD_VERSION, 0, &at));
-	KS_TRY(memfd_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_MEMFD_ID, KSTATE_MEMFD_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = memfd_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -351,6 +415,7 @@ static inline int memfd_ks_put_nested(struct ks_writer *w, const struct memfd *o
  */
 static inline int memfd_ks_read(const struct ks_entry *e, struct memfd *obj, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -362,26 +427,39 @@ static inline int memfd_ks_read(const struct ks_entry *e, struct memfd *obj, str
 	if (e->version_id < KSTATE_MEMFD_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(memfd_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = memfd_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one memfd entry (version 3) from obj. */
-static inline int memfd_ks_write_entry(struct ks_writer *w, const struct memfd *obj, int32_t section_type, int32_t instance_id)
+static inline int memfd_ks_write_entry(struct ks_writer *w, const struct memfd *obj,
+				       int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_MEMFD_ID, KSTATE_MEMFD_VERSION, instance_id, &at));
-	KS_TRY(memfd_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_MEMFD_ID, KSTATE_MEMFD_VERSION, instance_id,
+			     &at);
+	if (ret)
+		return ret;
+	ret = memfd_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a memfd SECTION entry and its subsection entries. */
 static inline int memfd_ks_write(struct ks_writer *w, const struct memfd *obj, int32_t instance_id)
 {
-	KS_TRY(memfd_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = memfd_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 

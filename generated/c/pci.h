@@ -17,6 +17,14 @@
 #define KSTATE_PCI_VERSION 2
 #define KSTATE_PCI_MIN_VERSION 2
 
+#ifndef __KERNEL__
+/* userspace has no __packed: #pragma pack packs the plain structs there */
+#pragma push_macro("__packed")
+#undef __packed
+#define __packed
+#pragma pack(push, 1)
+#endif
+
 struct pci_dev_ser {
 	u32 domain;
 	u16 bdf;
@@ -27,6 +35,11 @@ static_assert(sizeof(struct pci_dev_ser) == 8, "struct pci_dev_ser is 8 bytes on
 static_assert(offsetof(struct pci_dev_ser, domain) == 0, "domain at byte 0 of the wire");
 static_assert(offsetof(struct pci_dev_ser, bdf) == 4, "bdf at byte 4 of the wire");
 static_assert(offsetof(struct pci_dev_ser, refcount) == 6, "refcount at byte 6 of the wire");
+
+#ifndef __KERNEL__
+#pragma pack(pop)
+#pragma pop_macro("__packed")
+#endif
 
 struct pci {
 	u32 max_nr_devices;
@@ -180,13 +193,20 @@ int pci_kstate_restore(struct pci *obj, int id)
 /* Reads one struct pci_dev_ser. */
 static inline int pci_dev_ser_ks_get(struct ks_cursor *c, struct pci_dev_ser *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	v->domain = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 2, &ks_v));
+	ret = ks_get_uint(c, 2, &ks_v);
+	if (ret)
+		return ret;
 	v->bdf = (u16)ks_v;
-	KS_TRY(ks_get_uint(c, 2, &ks_v));
+	ret = ks_get_uint(c, 2, &ks_v);
+	if (ret)
+		return ret;
 	v->refcount = (u16)ks_v;
 	return KS_OK;
 }
@@ -194,24 +214,38 @@ static inline int pci_dev_ser_ks_get(struct ks_cursor *c, struct pci_dev_ser *v)
 /* Writes one struct pci_dev_ser. */
 static inline int pci_dev_ser_ks_put(struct ks_writer *w, const struct pci_dev_ser *v)
 {
-	KS_TRY(ks_put_uint(w, (u64)v->domain, 4));
-	KS_TRY(ks_put_uint(w, (u64)v->bdf, 2));
-	KS_TRY(ks_put_uint(w, (u64)v->refcount, 2));
+	int ret = 0;
+
+	ret = ks_put_uint(w, (u64)v->domain, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->bdf, 2);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->refcount, 2);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a pci entry of any supported version. */
-static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struct pci *obj, int32_t st, struct ks_arena *arena)
+static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struct pci *obj,
+				     int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 	(void)version;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->max_nr_devices = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x10000ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_devices = (u32)ks_v;
@@ -220,12 +254,15 @@ static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struc
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->devices = NULL;
 	if (ks_n) {
-		obj->devices = ks_arena_alloc(arena, ks_n, sizeof(*obj->devices), __alignof__(*obj->devices));
+		obj->devices = ks_arena_alloc(arena, ks_n, sizeof(*obj->devices),
+					      __alignof__(*obj->devices));
 		if (!obj->devices)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(pci_dev_ser_ks_get(c, &obj->devices[ks_i]));
+		ret = pci_dev_ser_ks_get(c, &obj->devices[ks_i]);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
@@ -233,35 +270,48 @@ static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struc
 /* Writes the payload of a pci entry at version 2. */
 static inline int pci_ks_put_payload(struct ks_writer *w, const struct pci *obj, int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
-	KS_TRY(ks_put_uint(w, (u64)obj->max_nr_devices, 4));
+	ret = ks_put_uint(w, (u64)obj->max_nr_devices, 4);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_devices > 0x10000ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_devices, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_devices, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_devices;
 	if (ks_n && !obj->devices)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(pci_dev_ser_ks_put(w, &obj->devices[ks_i]));
+		ret = pci_dev_ser_ks_put(w, &obj->devices[ks_i]);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Reads a nested pci (header and payload) inside an entry of section type st. */
-static inline int pci_ks_get_nested(struct ks_cursor *c, struct pci *obj, int32_t st, struct ks_arena *arena)
+static inline int pci_ks_get_nested(struct ks_cursor *c, struct pci *obj, int32_t st,
+				    struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_PCI_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_PCI_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_PCI_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_PCI_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(pci_ks_get_payload(&sub, version, obj, st, arena));
+	ret = pci_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
@@ -270,10 +320,15 @@ static inline int pci_ks_get_nested(struct ks_cursor *c, struct pci *obj, int32_
 /* Writes a nested pci (header and payload) inside an entry of section type st. */
 static inline int pci_ks_put_nested(struct ks_writer *w, const struct pci *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_PCI_ID, KSTATE_PCI_VERSION, 0, &at));
-	KS_TRY(pci_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_PCI_ID, KSTATE_PCI_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = pci_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -283,6 +338,7 @@ static inline int pci_ks_put_nested(struct ks_writer *w, const struct pci *obj, 
  */
 static inline int pci_ks_read(const struct ks_entry *e, struct pci *obj, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -294,26 +350,38 @@ static inline int pci_ks_read(const struct ks_entry *e, struct pci *obj, struct 
 	if (e->version_id < KSTATE_PCI_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(pci_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = pci_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one pci entry (version 2) from obj. */
-static inline int pci_ks_write_entry(struct ks_writer *w, const struct pci *obj, int32_t section_type, int32_t instance_id)
+static inline int pci_ks_write_entry(struct ks_writer *w, const struct pci *obj,
+				     int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_PCI_ID, KSTATE_PCI_VERSION, instance_id, &at));
-	KS_TRY(pci_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_PCI_ID, KSTATE_PCI_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = pci_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a pci SECTION entry and its subsection entries. */
 static inline int pci_ks_write(struct ks_writer *w, const struct pci *obj, int32_t instance_id)
 {
-	KS_TRY(pci_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = pci_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 

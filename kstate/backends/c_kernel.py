@@ -31,7 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import model as m
-from .c_types import KERNEL, c_string, declarator, defuse, function_body, is_memcpy, mask, u64, uint_type
+from .c_types import (KERNEL, align, c_string, comment, declarator, function_body, is_memcpy, mask, u64,
+                      uint_type, wrap_c, wrap_lines)
 from .c_user import present_anywhere
 
 #: kstate_rt.h's KS_SAVE_CHUNK: the most bytes one kstate_save_data() call gets
@@ -54,11 +55,6 @@ class KState:
     needs_ctx: bool = False
 
 
-def align(column: int) -> str:
-    """Leading whitespace reaching ``column`` (tabs, then spaces: kernel style)."""
-    return "\t" * (column // 8) + " " * (column % 8)
-
-
 def _head(name: str) -> list[str]:
     return [f"static int {name}(struct kstate_stream *stream, void *ks_obj,",
             align(len(f"static int {name}(")) + "const struct kstate_field *field)", "{"]
@@ -71,7 +67,7 @@ def _fn(name: str, body: list[str], owner: str, uses_obj: bool = True) -> list[s
         cut = body.index("")
         decls, body = decls + body[:cut], body[cut + 1:]
     lines = function_body(["stream", "ks_obj", "field"], decls, body)
-    return _head(name) + ["\t" + ln if ln else ln for ln in lines] + ["}"]
+    return wrap_lines(_head(name) + ["\t" + ln if ln else ln for ln in lines] + ["}"])
 
 
 def _restore_fn(name: str, decls: list[str], body: list[str], cleanup: list[str], owner: str,
@@ -85,7 +81,7 @@ def _restore_fn(name: str, decls: list[str], body: list[str], cleanup: list[str]
     lines = function_body(["stream", "ks_obj", "field"], head, main + cleanup)
     lines = lines[:len(lines) - len(cleanup)]
     tail = ["fail:", *["\t" + ln for ln in cleanup], f"\treturn ks_restore_failed(&obj->{ctx}, ret);"]
-    return _head(name) + ["\t" + ln if ln else ln for ln in lines] + tail + ["}"]
+    return wrap_lines(_head(name) + ["\t" + ln if ln else ln for ln in lines] + tail + ["}"])
 
 
 def _entry(name: str, since: int | None, flags: str, extra: list[str]) -> str:
@@ -273,9 +269,8 @@ class KernelGen:
             body += ["stream->pos += ks_n;"]
         else:
             hook = st.restore_hook(f)
-            reason = defuse(f.reason or "")
-            self.k.hooks.append(f"/* {f.name}: removed in version {f.removed}: {reason} */")
-            self.k.hooks.append(f"int {hook}(struct {self.owner} *obj, const void *old, size_t size);")
+            self.k.hooks += comment(f"{f.name}: removed in version {f.removed}: {f.reason or ''}")
+            self.k.hooks += wrap_c(f"int {hook}(struct {self.owner} *obj, const void *old, size_t size);")
             body += [f"ret = {hook}(obj, stream->pos, ks_n);", "stream->pos += ks_n;", *_fail_if_ret()]
         restore_name = self.fname(f.name, "restore")
         self.k.needs_ctx = True
@@ -480,4 +475,4 @@ def restore_wrapper(st: m.State, kstates: dict[str, KState]) -> tuple[str, list[
         body += ["\treturn ret;", "}"]
     else:
         body += [f"\treturn ks_restore(&{st.name}_kstate, obj, id);", "}"]
-    return st.name, [reg + ";", res + ";"], body
+    return st.name, wrap_lines([reg + ";", res + ";"]), wrap_lines(body)

@@ -7,6 +7,7 @@ per-file view, ``c_user`` and ``c_kernel`` the two modes' code.
 from __future__ import annotations
 
 import re
+import textwrap
 
 from .. import model as m
 
@@ -99,14 +100,85 @@ def defuse(text: str) -> str:
     return text.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
 
 
+#: the kernel's line limit (checkpatch.pl's max_line_length)
+LINE_LIMIT = 100
+#: comment text per line: fits the limit one tab in (struct members)
+COMMENT_WIDTH = LINE_LIMIT - 8 - 4
+
+
 def comment(doc: str | None, indent: str = "") -> list[str]:
-    """A doc comment as C comment lines (its text defused)."""
+    """A doc comment as C comment lines (its text defused, long lines wrapped)."""
     if not doc:
         return []
-    lines = [l.rstrip() for l in defuse(doc).splitlines()]
-    if len(lines) == 1:
+    lines: list[str] = []
+    for line in defuse(doc).splitlines():
+        line = line.rstrip()
+        lines += textwrap.wrap(line, COMMENT_WIDTH, break_long_words=False, break_on_hyphens=False) or [""]
+    if len(lines) == 1 and len(lines[0]) <= COMMENT_WIDTH - 3:
         return [f"{indent}/* {lines[0]} */"]
     return [f"{indent}/*"] + [f"{indent} * {l}".rstrip() for l in lines] + [f"{indent} */"]
+
+
+def width(line: str) -> int:
+    return len(line.expandtabs(8))
+
+
+def align(column: int) -> str:
+    """Leading whitespace reaching ``column`` (tabs, then spaces: kernel style)."""
+    return "\t" * (column // 8) + " " * (column % 8)
+
+
+_BREAKS = (", ", " << ", " >> ", " && ", " || ", " ? ", " : ", " + ", " - ", " * ", " / ", " | ", " & ")
+
+
+def wrap_c(line: str, limit: int = LINE_LIMIT, continued: bool = False) -> list[str]:
+    """A C line longer than ``limit`` columns, broken after a comma or a binary
+    operator, the rest aligned with the innermost open parenthesis (or one tab
+    further in outside parentheses), as checkpatch.pl wants it."""
+    if width(line) <= limit:
+        return [line]
+    lead = line[:len(line) - len(line.lstrip("\t "))]
+    best = None
+    stack: list[int] = []
+    in_str = False
+    i = len(lead)
+    while i < len(line):
+        ch = line[i]
+        if in_str:
+            if ch == "\\":
+                i += 2
+                continue
+            in_str = ch != '"'
+        elif ch == '"':
+            in_str = True
+        elif ch in "([":
+            stack.append(width(line[:i]))
+        elif ch in ")]" and stack:
+            stack.pop()
+        else:
+            for op in _BREAKS:
+                if line.startswith(op, i):
+                    cut = i + len(op) - 1
+                    if width(line[:cut].rstrip()) > limit:
+                        break
+                    # the outermost break that fits; the last one among those
+                    if best is None or len(stack) <= best[2]:
+                        best = (cut, stack[-1] + 1 if stack else None, len(stack))
+                    break
+        i += 1
+    if best is None:
+        return [line]
+    cut, col, _ = best
+    rest = line[cut:].lstrip()
+    if col is not None:
+        cont = align(col)
+    else:  # outside parentheses: one tab in; a continued line keeps its own alignment
+        cont = lead if continued else lead + "\t"
+    return [line[:cut].rstrip()] + wrap_c(cont + rest, limit, True)
+
+
+def wrap_lines(lines: list[str]) -> list[str]:
+    return [w for line in lines for part in line.split("\n") for w in wrap_c(part)]
 
 
 def c_string(text: str) -> str:

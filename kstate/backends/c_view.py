@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .. import model as m
 from . import c_kernel, c_user
-from .c_types import KERNEL, USER, comment, declarator, defuse, literal, uint_type
+from .c_types import KERNEL, USER, comment, declarator, defuse, literal, uint_type, wrap_c, wrap_lines
 
 RT_HEADER = "kstate_rt.h"
 
@@ -61,6 +61,45 @@ class Func:
     body: list[str]
     doc: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.body = kernel_style(self.body)
+        sig = wrap_c(self.signature)
+        self.signature = "\n".join(sig)
+
+
+_TRY = re.compile(r"^(\t*)KS_TRY\((.*)\);$")
+_OPENER = re.compile(r"^(\t*)(?:for|if|while) \(.*\) \{$")
+
+
+def kernel_style(body: list[str]) -> list[str]:
+    """A userspace function body as the kernel writes it: ``ret = f(); if (ret) return ret;``
+    for each ``KS_TRY(f())`` (no macro hides a return), no braces around one
+    statement, lines within 100 columns (one tab in)."""
+    out: list[str] = []
+    uses_ret = False
+    for line in body:
+        mt = _TRY.match(line)
+        if mt:
+            ind, expr = mt.groups()
+            out += [f"{ind}ret = {expr};", f"{ind}if (ret)", f"{ind}\treturn ret;"]
+            uses_ret = True
+        else:
+            out.append(line)
+    if uses_ret:
+        out = ["int ret = 0;"] + ([] if "" in out else [""]) + out
+    i, done = 0, []
+    while i < len(out):
+        line, mo = out[i], _OPENER.match(out[i])
+        if mo and i + 2 < len(out) and out[i + 2] == mo.group(1) + "}" \
+                and not out[i + 1].lstrip().startswith(("if ", "for ", "while ", "}")) \
+                and (i + 3 >= len(out) or not out[i + 3].lstrip().startswith("else")):
+            done += [line[:-2], out[i + 1]]
+            i += 3
+            continue
+        done.append(line)
+        i += 1
+    return [w[1:] for line in done for w in wrap_c("\t" + line)]
+
 
 def _member_lines(members, owner_doc: str | None, rest_names: dict, packed: bool) -> list[Member]:
     out: list[Member] = []
@@ -75,7 +114,7 @@ def _member_lines(members, owner_doc: str | None, rest_names: dict, packed: bool
                 out.append(Member(doc + comment(b.doc), decl, decl))
             unused = 8 * mb.type.width - mb.used_bits
             if unused and packed:
-                decl = f"{base} :{unused};"
+                decl = f"{base}:{unused};"
                 out.append(Member(["/* unused bits of the group: zero on the wire */"], decl, decl))
             continue
         doc = comment(mb.doc)
@@ -91,8 +130,7 @@ def _member_lines(members, owner_doc: str | None, rest_names: dict, packed: bool
             k_note = ""
         u = declarator(mb, mb.c_name, USER) + ";"
         if mb.removed is not None:
-            doc = doc + [f"/* removed in version {mb.removed}: {defuse(mb.reason)};"
-                         " userspace readers only */"]
+            doc = doc + comment(f"removed in version {mb.removed}: {mb.reason}; userspace readers only")
             out.append(Member(doc, None, u))
         else:
             out.append(Member(doc, k + k_note, u + k_note))
@@ -190,6 +228,7 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
                 cs.asserts.append(f"static_assert(offsetof(struct {cs.name}, {mb.c_name}) == {offset}, "
                                   f"\"{mb.c_name} at byte {offset} of the wire\");")
             offset += mb.size
+        cs.asserts = wrap_lines(cs.asserts)
         c_structs.append(cs)
 
     owners = [st for st in states if st.parent is None]

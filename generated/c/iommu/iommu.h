@@ -63,6 +63,14 @@
 #define KSTATE_IOMMU_FLB_SER_VERSION 1
 #define KSTATE_IOMMU_FLB_SER_MIN_VERSION 1
 
+#ifndef __KERNEL__
+/* userspace has no __packed: #pragma pack packs the plain structs there */
+#pragma push_macro("__packed")
+#undef __packed
+#define __packed
+#pragma pack(push, 1)
+#endif
+
 /* struct iommu_hdr_ser: common header of every serialized object. */
 struct iommu_hdr_ser {
 	u32 ref_count;
@@ -83,10 +91,19 @@ struct iommu_dev_map_ser {
 	u32 unit_index;
 } __packed;
 
-static_assert(sizeof(struct iommu_dev_map_ser) == 16, "struct iommu_dev_map_ser is 16 bytes on the wire");
-static_assert(offsetof(struct iommu_dev_map_ser, attachment_id) == 0, "attachment_id at byte 0 of the wire");
-static_assert(offsetof(struct iommu_dev_map_ser, domain_index) == 8, "domain_index at byte 8 of the wire");
-static_assert(offsetof(struct iommu_dev_map_ser, unit_index) == 12, "unit_index at byte 12 of the wire");
+static_assert(sizeof(struct iommu_dev_map_ser) == 16,
+	      "struct iommu_dev_map_ser is 16 bytes on the wire");
+static_assert(offsetof(struct iommu_dev_map_ser, attachment_id) == 0,
+	      "attachment_id at byte 0 of the wire");
+static_assert(offsetof(struct iommu_dev_map_ser, domain_index) == 8,
+	      "domain_index at byte 8 of the wire");
+static_assert(offsetof(struct iommu_dev_map_ser, unit_index) == 12,
+	      "unit_index at byte 12 of the wire");
+
+#ifndef __KERNEL__
+#pragma pack(pop)
+#pragma pop_macro("__packed")
+#endif
 
 /* struct iommu_hw_ser (with struct iommu_intel_ser): one IOMMU unit. */
 struct iommu_hw_ser {
@@ -107,7 +124,11 @@ struct iommu_hw_ser {
 #endif
 	/* CAP, ECAP, GSTS and RTADDR as read before the kexec. */
 	u64 regs[4];
-	/* removed in version 2: replaced by the variable-length ctx_bitmap; iommu_hw_ser_restore_context_tables_bitmap() converts the old words; userspace readers only */
+	/*
+	 * removed in version 2: replaced by the variable-length ctx_bitmap;
+	 * iommu_hw_ser_restore_context_tables_bitmap() converts the old words; userspace readers
+	 * only
+	 */
 #ifndef __KERNEL__
 	u64 context_tables_bitmap[8];
 #endif
@@ -149,7 +170,10 @@ struct iommu_domain_ser {
 	u32 nest_parent:1;
 	/* Input address size in bits. */
 	u8 vasz;	/* on the wire since version 2 */
-	/* removed in version 2: a pointer the new kernel sets after restore; never meaningful in a stream; userspace readers only */
+	/*
+	 * removed in version 2: a pointer the new kernel sets after restore; never meaningful in a
+	 * stream; userspace readers only
+	 */
 #ifndef __KERNEL__
 	u64 restored_domain;
 #endif
@@ -167,7 +191,11 @@ struct iommu_device_ser {
 	u32 pci_domain_nr;
 	/* Kept in a separate allocation in C (domain_iommu_ser). */
 	struct iommu_dev_map_ser *map;
-	/* removed in version 3: ATS is re-derived from the device's capability; iommu_device_ser_restore_ats_enabled() re-enables it when an old kernel had; userspace readers only */
+	/*
+	 * removed in version 3: ATS is re-derived from the device's capability;
+	 * iommu_device_ser_restore_ats_enabled() re-enables it when an old kernel had; userspace
+	 * readers only
+	 */
 #ifndef __KERNEL__
 	bool ats_enabled;
 #endif
@@ -232,10 +260,18 @@ int iommu_flb_ser_kstate_restore(struct iommu_flb_ser *obj, int id);
  * Restore hooks for removed fields: the bytes an older kernel wrote (native
  * byte order, size bytes).  Define each of them; a missing one is a link error.
  */
-/* context_tables_bitmap: removed in version 2: replaced by the variable-length ctx_bitmap; iommu_hw_ser_restore_context_tables_bitmap() converts the old words */
-int iommu_hw_ser_restore_context_tables_bitmap(struct iommu_hw_ser *obj, const void *old, size_t size);
-/* ats_enabled: removed in version 3: ATS is re-derived from the device's capability; iommu_device_ser_restore_ats_enabled() re-enables it when an old kernel had */
-int iommu_device_ser_restore_ats_enabled(struct iommu_device_ser *obj, const void *old, size_t size);
+/*
+ * context_tables_bitmap: removed in version 2: replaced by the variable-length ctx_bitmap;
+ * iommu_hw_ser_restore_context_tables_bitmap() converts the old words
+ */
+int iommu_hw_ser_restore_context_tables_bitmap(struct iommu_hw_ser *obj, const void *old,
+					       size_t size);
+/*
+ * ats_enabled: removed in version 3: ATS is re-derived from the device's capability;
+ * iommu_device_ser_restore_ats_enabled() re-enables it when an old kernel had
+ */
+int iommu_device_ser_restore_ats_enabled(struct iommu_device_ser *obj, const void *old,
+					 size_t size);
 
 /* @custom callbacks, defined by the kernel developer. */
 int iommu_domain_preserve_tables(struct kstate_stream *stream, void *obj,
@@ -436,7 +472,8 @@ static int iommu_domain_ser_ks_bits0_save(struct kstate_stream *stream, void *ks
 	(void)field;
 
 	v |= (u32)(((u64)obj->sign_extend & 1ULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 31 : 0));
-	v |= (u32)(((u64)obj->dirty_tracking & 1ULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 30 : 1));
+	v |= (u32)(((u64)obj->dirty_tracking & 1ULL) <<
+		   (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 30 : 1));
 	v |= (u32)(((u64)obj->nest_parent & 1ULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 29 : 2));
 	return kstate_save_data(stream, &v, sizeof(v));
 }
@@ -626,7 +663,8 @@ static int iommu_flb_ser_ks_units_save(struct kstate_stream *stream, void *ks_ob
 	if (ks_n && !obj->units)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_hw_ser_kstate, &obj->units[ks_i], obj->ks_iommu_flb_ser_ctx.section_type);
+		ret = ks_save_entry(stream, &iommu_hw_ser_kstate, &obj->units[ks_i],
+				    obj->ks_iommu_flb_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
@@ -686,7 +724,8 @@ static int iommu_flb_ser_ks_domains_save(struct kstate_stream *stream, void *ks_
 	if (ks_n && !obj->domains)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_domain_ser_kstate, &obj->domains[ks_i], obj->ks_iommu_flb_ser_ctx.section_type);
+		ret = ks_save_entry(stream, &iommu_domain_ser_kstate, &obj->domains[ks_i],
+				    obj->ks_iommu_flb_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
@@ -746,7 +785,8 @@ static int iommu_flb_ser_ks_devices_save(struct kstate_stream *stream, void *ks_
 	if (ks_n && !obj->devices)
 		return -EINVAL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		ret = ks_save_entry(stream, &iommu_device_ser_kstate, &obj->devices[ks_i], obj->ks_iommu_flb_ser_ctx.section_type);
+		ret = ks_save_entry(stream, &iommu_device_ser_kstate, &obj->devices[ks_i],
+				    obj->ks_iommu_flb_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
@@ -906,11 +946,16 @@ int iommu_flb_ser_kstate_restore(struct iommu_flb_ser *obj, int id)
 /* Reads one struct iommu_hdr_ser. */
 static inline int iommu_hdr_ser_ks_get(struct ks_cursor *c, struct iommu_hdr_ser *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	v->ref_count = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	v->flags = (u32)ks_v;
 	return KS_OK;
 }
@@ -918,21 +963,34 @@ static inline int iommu_hdr_ser_ks_get(struct ks_cursor *c, struct iommu_hdr_ser
 /* Writes one struct iommu_hdr_ser. */
 static inline int iommu_hdr_ser_ks_put(struct ks_writer *w, const struct iommu_hdr_ser *v)
 {
-	KS_TRY(ks_put_uint(w, (u64)v->ref_count, 4));
-	KS_TRY(ks_put_uint(w, (u64)v->flags, 4));
+	int ret = 0;
+
+	ret = ks_put_uint(w, (u64)v->ref_count, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->flags, 4);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads one struct iommu_dev_map_ser. */
 static inline int iommu_dev_map_ser_ks_get(struct ks_cursor *c, struct iommu_dev_map_ser *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->attachment_id = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	v->domain_index = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	v->unit_index = (u32)ks_v;
 	return KS_OK;
 }
@@ -940,46 +998,77 @@ static inline int iommu_dev_map_ser_ks_get(struct ks_cursor *c, struct iommu_dev
 /* Writes one struct iommu_dev_map_ser. */
 static inline int iommu_dev_map_ser_ks_put(struct ks_writer *w, const struct iommu_dev_map_ser *v)
 {
-	KS_TRY(ks_put_uint(w, (u64)v->attachment_id, 8));
-	KS_TRY(ks_put_uint(w, (u64)v->domain_index, 4));
-	KS_TRY(ks_put_uint(w, (u64)v->unit_index, 4));
+	int ret = 0;
+
+	ret = ks_put_uint(w, (u64)v->attachment_id, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->domain_index, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->unit_index, 4);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a iommu_hw_ser entry of any supported version. */
-static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct iommu_hw_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+					      struct iommu_hw_ser *obj, int32_t st,
+					      struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
-	KS_TRY(iommu_hdr_ser_ks_get(c, &obj->hdr));
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = iommu_hdr_ser_ks_get(c, &obj->hdr);
+	if (ret)
+		return ret;
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->token = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->type = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 1, &ks_v));
+	ret = ks_get_uint(c, 1, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 1)
 		return KS_ERR_BAD_VALUE;
 	obj->restored = ks_v != 0;
-	KS_TRY(ks_get_bytes(c, obj->padding, 7));
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_bytes(c, obj->padding, 7);
+	if (ret)
+		return ret;
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->phys_addr = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->root_table = ks_v;
 	for (ks_i = 0; ks_i < 4; ks_i++) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->regs[ks_i] = (u64)ks_v;
 	}
 	if (version < 2) {
 		for (ks_i = 0; ks_i < 8; ks_i++) {
-			KS_TRY(ks_get_uint(c, 8, &ks_v));
+			ret = ks_get_uint(c, 8, &ks_v);
+			if (ret)
+				return ret;
 			obj->context_tables_bitmap[ks_i] = (u64)ks_v;
 		}
 	}
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 1, &ks_v));
+		ret = ks_get_uint(c, 1, &ks_v);
+		if (ret)
+			return ret;
 		if (ks_v > 0x40ULL)
 			return KS_ERR_COUNT_OUT_OF_RANGE;
 		obj->nr_ctx_bytes = (u8)ks_v;
@@ -990,71 +1079,112 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 			return KS_ERR_COUNT_OUT_OF_RANGE;
 		obj->ctx_bitmap = NULL;
 		if (ks_n) {
-			obj->ctx_bitmap = ks_arena_alloc(arena, ks_n, sizeof(*obj->ctx_bitmap), __alignof__(*obj->ctx_bitmap));
+			obj->ctx_bitmap = ks_arena_alloc(arena, ks_n, sizeof(*obj->ctx_bitmap),
+							 __alignof__(*obj->ctx_bitmap));
 			if (!obj->ctx_bitmap)
 				return KS_ERR_NO_SPACE;
 		}
-		KS_TRY(ks_get_bytes(c, obj->ctx_bitmap, ks_n));
+		ret = ks_get_bytes(c, obj->ctx_bitmap, ks_n);
+		if (ret)
+			return ret;
 	}
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->inv_queue = ks_v;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a iommu_hw_ser entry at version 2. */
-static inline int iommu_hw_ser_ks_put_payload(struct ks_writer *w, const struct iommu_hw_ser *obj, int32_t st)
+static inline int iommu_hw_ser_ks_put_payload(struct ks_writer *w, const struct iommu_hw_ser *obj,
+					      int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
-	KS_TRY(iommu_hdr_ser_ks_put(w, &obj->hdr));
-	KS_TRY(ks_put_uint(w, (u64)obj->token, 8));
-	KS_TRY(ks_put_uint(w, (u64)obj->type, 4));
-	KS_TRY(ks_put_uint(w, obj->restored ? 1 : 0, 1));
-	KS_TRY(ks_put(w, obj->padding, 7));
-	KS_TRY(ks_put_uint(w, (u64)obj->phys_addr, 8));
-	KS_TRY(ks_put_uint(w, obj->root_table, 8));
+	ret = iommu_hdr_ser_ks_put(w, &obj->hdr);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->token, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->type, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->restored ? 1 : 0, 1);
+	if (ret)
+		return ret;
+	ret = ks_put(w, obj->padding, 7);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->phys_addr, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->root_table, 8);
+	if (ret)
+		return ret;
 	for (ks_i = 0; ks_i < 4; ks_i++) {
-		KS_TRY(ks_put_uint(w, (u64)obj->regs[ks_i], 8));
+		ret = ks_put_uint(w, (u64)obj->regs[ks_i], 8);
+		if (ret)
+			return ret;
 	}
 	if ((u64)obj->nr_ctx_bytes > 0x40ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_ctx_bytes, 1));
+	ret = ks_put_uint(w, (u64)obj->nr_ctx_bytes, 1);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_ctx_bytes;
 	if (ks_n && !obj->ctx_bitmap)
 		return KS_ERR_NULL;
-	KS_TRY(ks_put(w, obj->ctx_bitmap, ks_n));
-	KS_TRY(ks_put_uint(w, obj->inv_queue, 8));
+	ret = ks_put(w, obj->ctx_bitmap, ks_n);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->inv_queue, 8);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested iommu_hw_ser (header and payload) inside an entry of section type st. */
-static inline int iommu_hw_ser_ks_get_nested(struct ks_cursor *c, struct iommu_hw_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int iommu_hw_ser_ks_get_nested(struct ks_cursor *c, struct iommu_hw_ser *obj,
+					     int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_IOMMU_HW_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_IOMMU_HW_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_IOMMU_HW_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_IOMMU_HW_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(iommu_hw_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = iommu_hw_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested iommu_hw_ser (header and payload) inside an entry of section type st. */
-static inline int iommu_hw_ser_ks_put_nested(struct ks_writer *w, const struct iommu_hw_ser *obj, int32_t st)
+static inline int iommu_hw_ser_ks_put_nested(struct ks_writer *w, const struct iommu_hw_ser *obj,
+					     int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_IOMMU_HW_SER_ID, KSTATE_IOMMU_HW_SER_VERSION, 0, &at));
-	KS_TRY(iommu_hw_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_IOMMU_HW_SER_ID, KSTATE_IOMMU_HW_SER_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = iommu_hw_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -1062,8 +1192,10 @@ static inline int iommu_hw_ser_ks_put_nested(struct ks_writer *w, const struct i
  * Reads entry e (a SECTION of state iommu_hw_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int iommu_hw_ser_ks_read(const struct ks_entry *e, struct iommu_hw_ser *obj, struct ks_arena *arena)
+static inline int iommu_hw_ser_ks_read(const struct ks_entry *e, struct iommu_hw_ser *obj,
+				       struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -1075,108 +1207,162 @@ static inline int iommu_hw_ser_ks_read(const struct ks_entry *e, struct iommu_hw
 	if (e->version_id < KSTATE_IOMMU_HW_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(iommu_hw_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = iommu_hw_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one iommu_hw_ser entry (version 2) from obj. */
-static inline int iommu_hw_ser_ks_write_entry(struct ks_writer *w, const struct iommu_hw_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int iommu_hw_ser_ks_write_entry(struct ks_writer *w, const struct iommu_hw_ser *obj,
+					      int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_IOMMU_HW_SER_ID, KSTATE_IOMMU_HW_SER_VERSION, instance_id, &at));
-	KS_TRY(iommu_hw_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_IOMMU_HW_SER_ID, KSTATE_IOMMU_HW_SER_VERSION,
+			     instance_id, &at);
+	if (ret)
+		return ret;
+	ret = iommu_hw_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a iommu_hw_ser SECTION entry and its subsection entries. */
-static inline int iommu_hw_ser_ks_write(struct ks_writer *w, const struct iommu_hw_ser *obj, int32_t instance_id)
+static inline int iommu_hw_ser_ks_write(struct ks_writer *w, const struct iommu_hw_ser *obj,
+					int32_t instance_id)
 {
-	KS_TRY(iommu_hw_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = iommu_hw_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a iommu_domain_ser entry of any supported version. */
-static inline int iommu_domain_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct iommu_domain_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int iommu_domain_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+						  struct iommu_domain_ser *obj, int32_t st,
+						  struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	(void)st;
 	(void)arena;
 
-	KS_TRY(iommu_hdr_ser_ks_get(c, &obj->hdr));
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = iommu_hdr_ser_ks_get(c, &obj->hdr);
+	if (ret)
+		return ret;
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->pgd = ks_v;
-	KS_TRY(ks_get_uint(c, 1, &ks_v));
+	ret = ks_get_uint(c, 1, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v < 1ULL || ks_v > 6ULL)
 		return KS_ERR_BAD_VALUE;
 	obj->top_level = (u8)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v & ~(c->big ? 0xe0000000ULL : 7ULL))
 		return KS_ERR_BAD_VALUE;
 	obj->sign_extend = (ks_v >> (c->big ? 31 : 0)) & 1ULL;
 	obj->dirty_tracking = (ks_v >> (c->big ? 30 : 1)) & 1ULL;
 	obj->nest_parent = (ks_v >> (c->big ? 29 : 2)) & 1ULL;
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 1, &ks_v));
+		ret = ks_get_uint(c, 1, &ks_v);
+		if (ret)
+			return ret;
 		if (ks_v < 0x20ULL || ks_v > 0x40ULL)
 			return KS_ERR_BAD_VALUE;
 		obj->vasz = (u8)ks_v;
 	}
 	if (version < 2) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->restored_domain = ks_v;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a iommu_domain_ser entry at version 2. */
-static inline int iommu_domain_ser_ks_put_payload(struct ks_writer *w, const struct iommu_domain_ser *obj, int32_t st)
+static inline int iommu_domain_ser_ks_put_payload(struct ks_writer *w,
+						  const struct iommu_domain_ser *obj, int32_t st)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	(void)st;
 
-	KS_TRY(iommu_hdr_ser_ks_put(w, &obj->hdr));
-	KS_TRY(ks_put_uint(w, obj->pgd, 8));
+	ret = iommu_hdr_ser_ks_put(w, &obj->hdr);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->pgd, 8);
+	if (ret)
+		return ret;
 	if ((u64)obj->top_level < 1ULL || (u64)obj->top_level > 6ULL)
 		return KS_ERR_BAD_VALUE;
-	KS_TRY(ks_put_uint(w, (u64)obj->top_level, 1));
+	ret = ks_put_uint(w, (u64)obj->top_level, 1);
+	if (ret)
+		return ret;
 	ks_v = 0;
 	ks_v |= ((u64)obj->sign_extend & 1ULL) << (w->big ? 31 : 0);
 	ks_v |= ((u64)obj->dirty_tracking & 1ULL) << (w->big ? 30 : 1);
 	ks_v |= ((u64)obj->nest_parent & 1ULL) << (w->big ? 29 : 2);
-	KS_TRY(ks_put_uint(w, ks_v, 4));
+	ret = ks_put_uint(w, ks_v, 4);
+	if (ret)
+		return ret;
 	if ((u64)obj->vasz < 0x20ULL || (u64)obj->vasz > 0x40ULL)
 		return KS_ERR_BAD_VALUE;
-	KS_TRY(ks_put_uint(w, (u64)obj->vasz, 1));
+	ret = ks_put_uint(w, (u64)obj->vasz, 1);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested iommu_domain_ser (header and payload) inside an entry of section type st. */
-static inline int iommu_domain_ser_ks_get_nested(struct ks_cursor *c, struct iommu_domain_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int iommu_domain_ser_ks_get_nested(struct ks_cursor *c, struct iommu_domain_ser *obj,
+						 int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_IOMMU_DOMAIN_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_IOMMU_DOMAIN_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_IOMMU_DOMAIN_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_IOMMU_DOMAIN_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(iommu_domain_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = iommu_domain_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested iommu_domain_ser (header and payload) inside an entry of section type st. */
-static inline int iommu_domain_ser_ks_put_nested(struct ks_writer *w, const struct iommu_domain_ser *obj, int32_t st)
+static inline int iommu_domain_ser_ks_put_nested(struct ks_writer *w,
+						 const struct iommu_domain_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_IOMMU_DOMAIN_SER_ID, KSTATE_IOMMU_DOMAIN_SER_VERSION, 0, &at));
-	KS_TRY(iommu_domain_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_IOMMU_DOMAIN_SER_ID, KSTATE_IOMMU_DOMAIN_SER_VERSION, 0,
+			     &at);
+	if (ret)
+		return ret;
+	ret = iommu_domain_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -1184,8 +1370,10 @@ static inline int iommu_domain_ser_ks_put_nested(struct ks_writer *w, const stru
  * Reads entry e (a SECTION of state iommu_domain_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int iommu_domain_ser_ks_read(const struct ks_entry *e, struct iommu_domain_ser *obj, struct ks_arena *arena)
+static inline int iommu_domain_ser_ks_read(const struct ks_entry *e, struct iommu_domain_ser *obj,
+					   struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -1197,108 +1385,171 @@ static inline int iommu_domain_ser_ks_read(const struct ks_entry *e, struct iomm
 	if (e->version_id < KSTATE_IOMMU_DOMAIN_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(iommu_domain_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = iommu_domain_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one iommu_domain_ser entry (version 2) from obj. */
-static inline int iommu_domain_ser_ks_write_entry(struct ks_writer *w, const struct iommu_domain_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int iommu_domain_ser_ks_write_entry(struct ks_writer *w,
+						  const struct iommu_domain_ser *obj,
+						  int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_IOMMU_DOMAIN_SER_ID, KSTATE_IOMMU_DOMAIN_SER_VERSION, instance_id, &at));
-	KS_TRY(iommu_domain_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_IOMMU_DOMAIN_SER_ID,
+			     KSTATE_IOMMU_DOMAIN_SER_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = iommu_domain_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a iommu_domain_ser SECTION entry and its subsection entries. */
-static inline int iommu_domain_ser_ks_write(struct ks_writer *w, const struct iommu_domain_ser *obj, int32_t instance_id)
+static inline int iommu_domain_ser_ks_write(struct ks_writer *w, const struct iommu_domain_ser *obj,
+					    int32_t instance_id)
 {
-	KS_TRY(iommu_domain_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = iommu_domain_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a iommu_device_ser entry of any supported version. */
-static inline int iommu_device_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct iommu_device_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int iommu_device_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+						  struct iommu_device_ser *obj, int32_t st,
+						  struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	(void)st;
 
-	KS_TRY(iommu_hdr_ser_ks_get(c, &obj->hdr));
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = iommu_hdr_ser_ks_get(c, &obj->hdr);
+	if (ret)
+		return ret;
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->devid = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->pci_domain_nr = (u32)ks_v;
 	if (!obj->map) {
 		obj->map = ks_arena_alloc(arena, 1, sizeof(*obj->map), __alignof__(*obj->map));
 		if (!obj->map)
 			return KS_ERR_NO_SPACE;
 	}
-	KS_TRY(iommu_dev_map_ser_ks_get(c, &(*obj->map)));
+	ret = iommu_dev_map_ser_ks_get(c, &(*obj->map));
+	if (ret)
+		return ret;
 	if (version < 3) {
-		KS_TRY(ks_get_uint(c, 1, &ks_v));
+		ret = ks_get_uint(c, 1, &ks_v);
+		if (ret)
+			return ret;
 		if (ks_v > 1)
 			return KS_ERR_BAD_VALUE;
 		obj->ats_enabled = ks_v != 0;
 	}
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->pasid_table = ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x100000ULL)
 		return KS_ERR_BAD_VALUE;
 	obj->max_pasid = (u32)ks_v;
 	if (version >= 3) {
-		KS_TRY(ks_get_uint(c, 2, &ks_v));
+		ret = ks_get_uint(c, 2, &ks_v);
+		if (ret)
+			return ret;
 		obj->id = (u16)ks_v;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a iommu_device_ser entry at version 3. */
-static inline int iommu_device_ser_ks_put_payload(struct ks_writer *w, const struct iommu_device_ser *obj, int32_t st)
+static inline int iommu_device_ser_ks_put_payload(struct ks_writer *w,
+						  const struct iommu_device_ser *obj, int32_t st)
 {
+	int ret = 0;
 	(void)st;
 
-	KS_TRY(iommu_hdr_ser_ks_put(w, &obj->hdr));
-	KS_TRY(ks_put_uint(w, (u64)obj->devid, 4));
-	KS_TRY(ks_put_uint(w, (u64)obj->pci_domain_nr, 4));
+	ret = iommu_hdr_ser_ks_put(w, &obj->hdr);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->devid, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->pci_domain_nr, 4);
+	if (ret)
+		return ret;
 	if (!obj->map)
 		return KS_ERR_NULL;
-	KS_TRY(iommu_dev_map_ser_ks_put(w, &(*obj->map)));
-	KS_TRY(ks_put_uint(w, obj->pasid_table, 8));
+	ret = iommu_dev_map_ser_ks_put(w, &(*obj->map));
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->pasid_table, 8);
+	if (ret)
+		return ret;
 	if ((u64)obj->max_pasid > 0x100000ULL)
 		return KS_ERR_BAD_VALUE;
-	KS_TRY(ks_put_uint(w, (u64)obj->max_pasid, 4));
-	KS_TRY(ks_put_uint(w, (u64)obj->id, 2));
+	ret = ks_put_uint(w, (u64)obj->max_pasid, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->id, 2);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested iommu_device_ser (header and payload) inside an entry of section type st. */
-static inline int iommu_device_ser_ks_get_nested(struct ks_cursor *c, struct iommu_device_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int iommu_device_ser_ks_get_nested(struct ks_cursor *c, struct iommu_device_ser *obj,
+						 int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_IOMMU_DEVICE_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_IOMMU_DEVICE_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_IOMMU_DEVICE_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_IOMMU_DEVICE_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(iommu_device_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = iommu_device_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested iommu_device_ser (header and payload) inside an entry of section type st. */
-static inline int iommu_device_ser_ks_put_nested(struct ks_writer *w, const struct iommu_device_ser *obj, int32_t st)
+static inline int iommu_device_ser_ks_put_nested(struct ks_writer *w,
+						 const struct iommu_device_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_IOMMU_DEVICE_SER_ID, KSTATE_IOMMU_DEVICE_SER_VERSION, 0, &at));
-	KS_TRY(iommu_device_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_IOMMU_DEVICE_SER_ID, KSTATE_IOMMU_DEVICE_SER_VERSION, 0,
+			     &at);
+	if (ret)
+		return ret;
+	ret = iommu_device_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -1306,8 +1557,10 @@ static inline int iommu_device_ser_ks_put_nested(struct ks_writer *w, const stru
  * Reads entry e (a SECTION of state iommu_device_ser, versions 2..3) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int iommu_device_ser_ks_read(const struct ks_entry *e, struct iommu_device_ser *obj, struct ks_arena *arena)
+static inline int iommu_device_ser_ks_read(const struct ks_entry *e, struct iommu_device_ser *obj,
+					   struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -1319,42 +1572,64 @@ static inline int iommu_device_ser_ks_read(const struct ks_entry *e, struct iomm
 	if (e->version_id < KSTATE_IOMMU_DEVICE_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(iommu_device_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = iommu_device_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one iommu_device_ser entry (version 3) from obj. */
-static inline int iommu_device_ser_ks_write_entry(struct ks_writer *w, const struct iommu_device_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int iommu_device_ser_ks_write_entry(struct ks_writer *w,
+						  const struct iommu_device_ser *obj,
+						  int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_IOMMU_DEVICE_SER_ID, KSTATE_IOMMU_DEVICE_SER_VERSION, instance_id, &at));
-	KS_TRY(iommu_device_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_IOMMU_DEVICE_SER_ID,
+			     KSTATE_IOMMU_DEVICE_SER_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = iommu_device_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a iommu_device_ser SECTION entry and its subsection entries. */
-static inline int iommu_device_ser_ks_write(struct ks_writer *w, const struct iommu_device_ser *obj, int32_t instance_id)
+static inline int iommu_device_ser_ks_write(struct ks_writer *w, const struct iommu_device_ser *obj,
+					    int32_t instance_id)
 {
-	KS_TRY(iommu_device_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = iommu_device_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a iommu_flb_ser entry of any supported version. */
-static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct iommu_flb_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+					       struct iommu_flb_ser *obj, int32_t st,
+					       struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)version;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v != 0x494f4d55ULL)
 		return KS_ERR_BAD_VALUE;
 	obj->magic = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x10ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_units = (u32)ks_v;
@@ -1363,14 +1638,19 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->units = NULL;
 	if (ks_n) {
-		obj->units = ks_arena_alloc(arena, ks_n, sizeof(*obj->units), __alignof__(*obj->units));
+		obj->units = ks_arena_alloc(arena, ks_n, sizeof(*obj->units),
+					    __alignof__(*obj->units));
 		if (!obj->units)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(iommu_hw_ser_ks_get_nested(c, &obj->units[ks_i], st, arena));
+		ret = iommu_hw_ser_ks_get_nested(c, &obj->units[ks_i], st, arena);
+		if (ret)
+			return ret;
 	}
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x40ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_domains = (u32)ks_v;
@@ -1379,14 +1659,19 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->domains = NULL;
 	if (ks_n) {
-		obj->domains = ks_arena_alloc(arena, ks_n, sizeof(*obj->domains), __alignof__(*obj->domains));
+		obj->domains = ks_arena_alloc(arena, ks_n, sizeof(*obj->domains),
+					      __alignof__(*obj->domains));
 		if (!obj->domains)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(iommu_domain_ser_ks_get_nested(c, &obj->domains[ks_i], st, arena));
+		ret = iommu_domain_ser_ks_get_nested(c, &obj->domains[ks_i], st, arena);
+		if (ret)
+			return ret;
 	}
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x100ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_devices = (u32)ks_v;
@@ -1395,77 +1680,108 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->devices = NULL;
 	if (ks_n) {
-		obj->devices = ks_arena_alloc(arena, ks_n, sizeof(*obj->devices), __alignof__(*obj->devices));
+		obj->devices = ks_arena_alloc(arena, ks_n, sizeof(*obj->devices),
+					      __alignof__(*obj->devices));
 		if (!obj->devices)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(iommu_device_ser_ks_get_nested(c, &obj->devices[ks_i], st, arena));
+		ret = iommu_device_ser_ks_get_nested(c, &obj->devices[ks_i], st, arena);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a iommu_flb_ser entry at version 1. */
-static inline int iommu_flb_ser_ks_put_payload(struct ks_writer *w, const struct iommu_flb_ser *obj, int32_t st)
+static inline int iommu_flb_ser_ks_put_payload(struct ks_writer *w, const struct iommu_flb_ser *obj,
+					       int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 
-	KS_TRY(ks_put_uint(w, 0x494f4d55ULL, 4));
+	ret = ks_put_uint(w, 0x494f4d55ULL, 4);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_units > 0x10ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_units, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_units, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_units;
 	if (ks_n && !obj->units)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(iommu_hw_ser_ks_put_nested(w, &obj->units[ks_i], st));
+		ret = iommu_hw_ser_ks_put_nested(w, &obj->units[ks_i], st);
+		if (ret)
+			return ret;
 	}
 	if ((u64)obj->nr_domains > 0x40ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_domains, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_domains, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_domains;
 	if (ks_n && !obj->domains)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(iommu_domain_ser_ks_put_nested(w, &obj->domains[ks_i], st));
+		ret = iommu_domain_ser_ks_put_nested(w, &obj->domains[ks_i], st);
+		if (ret)
+			return ret;
 	}
 	if ((u64)obj->nr_devices > 0x100ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_devices, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_devices, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_devices;
 	if (ks_n && !obj->devices)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(iommu_device_ser_ks_put_nested(w, &obj->devices[ks_i], st));
+		ret = iommu_device_ser_ks_put_nested(w, &obj->devices[ks_i], st);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Reads a nested iommu_flb_ser (header and payload) inside an entry of section type st. */
-static inline int iommu_flb_ser_ks_get_nested(struct ks_cursor *c, struct iommu_flb_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int iommu_flb_ser_ks_get_nested(struct ks_cursor *c, struct iommu_flb_ser *obj,
+					      int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_IOMMU_FLB_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_IOMMU_FLB_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_IOMMU_FLB_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_IOMMU_FLB_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(iommu_flb_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = iommu_flb_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested iommu_flb_ser (header and payload) inside an entry of section type st. */
-static inline int iommu_flb_ser_ks_put_nested(struct ks_writer *w, const struct iommu_flb_ser *obj, int32_t st)
+static inline int iommu_flb_ser_ks_put_nested(struct ks_writer *w, const struct iommu_flb_ser *obj,
+					      int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_IOMMU_FLB_SER_ID, KSTATE_IOMMU_FLB_SER_VERSION, 0, &at));
-	KS_TRY(iommu_flb_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_IOMMU_FLB_SER_ID, KSTATE_IOMMU_FLB_SER_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = iommu_flb_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -1473,8 +1789,10 @@ static inline int iommu_flb_ser_ks_put_nested(struct ks_writer *w, const struct 
  * Reads entry e (a SECTION of state iommu_flb_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int iommu_flb_ser_ks_read(const struct ks_entry *e, struct iommu_flb_ser *obj, struct ks_arena *arena)
+static inline int iommu_flb_ser_ks_read(const struct ks_entry *e, struct iommu_flb_ser *obj,
+					struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -1486,26 +1804,40 @@ static inline int iommu_flb_ser_ks_read(const struct ks_entry *e, struct iommu_f
 	if (e->version_id < KSTATE_IOMMU_FLB_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(iommu_flb_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = iommu_flb_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one iommu_flb_ser entry (version 1) from obj. */
-static inline int iommu_flb_ser_ks_write_entry(struct ks_writer *w, const struct iommu_flb_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int iommu_flb_ser_ks_write_entry(struct ks_writer *w, const struct iommu_flb_ser *obj,
+					       int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_IOMMU_FLB_SER_ID, KSTATE_IOMMU_FLB_SER_VERSION, instance_id, &at));
-	KS_TRY(iommu_flb_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_IOMMU_FLB_SER_ID, KSTATE_IOMMU_FLB_SER_VERSION,
+			     instance_id, &at);
+	if (ret)
+		return ret;
+	ret = iommu_flb_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a iommu_flb_ser SECTION entry and its subsection entries. */
-static inline int iommu_flb_ser_ks_write(struct ks_writer *w, const struct iommu_flb_ser *obj, int32_t instance_id)
+static inline int iommu_flb_ser_ks_write(struct ks_writer *w, const struct iommu_flb_ser *obj,
+					 int32_t instance_id)
 {
-	KS_TRY(iommu_flb_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = iommu_flb_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 

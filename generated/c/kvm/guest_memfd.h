@@ -241,57 +241,90 @@ int kvm_gmem_ser_kstate_restore(struct kvm_gmem_ser *obj, int id)
 #else /* !__KERNEL__ */
 
 /* Reads the payload of a kvm_gmem_binding_ser entry of any supported version. */
-static inline int kvm_gmem_binding_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct kvm_gmem_binding_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_gmem_binding_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+						      struct kvm_gmem_binding_ser *obj, int32_t st,
+						      struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	(void)st;
 	(void)arena;
 	(void)version;
 
-	KS_TRY(ks_get_uint(c, 2, &ks_v));
+	ret = ks_get_uint(c, 2, &ks_v);
+	if (ret)
+		return ret;
 	obj->slot = (u16)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->from = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->pgoff = (u64)ks_v;
 	return KS_OK;
 }
 
 /* Writes the payload of a kvm_gmem_binding_ser entry at version 1. */
-static inline int kvm_gmem_binding_ser_ks_put_payload(struct ks_writer *w, const struct kvm_gmem_binding_ser *obj, int32_t st)
+static inline int kvm_gmem_binding_ser_ks_put_payload(struct ks_writer *w,
+						      const struct kvm_gmem_binding_ser *obj,
+						      int32_t st)
 {
+	int ret = 0;
 	(void)st;
 
-	KS_TRY(ks_put_uint(w, (u64)obj->slot, 2));
-	KS_TRY(ks_put_uint(w, (u64)obj->from, 8));
-	KS_TRY(ks_put_uint(w, (u64)obj->pgoff, 8));
+	ret = ks_put_uint(w, (u64)obj->slot, 2);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->from, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->pgoff, 8);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested kvm_gmem_binding_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_gmem_binding_ser_ks_get_nested(struct ks_cursor *c, struct kvm_gmem_binding_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_gmem_binding_ser_ks_get_nested(struct ks_cursor *c,
+						     struct kvm_gmem_binding_ser *obj, int32_t st,
+						     struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_KVM_GMEM_BINDING_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_KVM_GMEM_BINDING_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_KVM_GMEM_BINDING_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_KVM_GMEM_BINDING_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(kvm_gmem_binding_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = kvm_gmem_binding_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested kvm_gmem_binding_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_gmem_binding_ser_ks_put_nested(struct ks_writer *w, const struct kvm_gmem_binding_ser *obj, int32_t st)
+static inline int kvm_gmem_binding_ser_ks_put_nested(struct ks_writer *w,
+						     const struct kvm_gmem_binding_ser *obj,
+						     int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_KVM_GMEM_BINDING_SER_ID, KSTATE_KVM_GMEM_BINDING_SER_VERSION, 0, &at));
-	KS_TRY(kvm_gmem_binding_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_KVM_GMEM_BINDING_SER_ID,
+			     KSTATE_KVM_GMEM_BINDING_SER_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = kvm_gmem_binding_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -299,8 +332,11 @@ static inline int kvm_gmem_binding_ser_ks_put_nested(struct ks_writer *w, const 
  * Reads entry e (a SECTION of state kvm_gmem_binding_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int kvm_gmem_binding_ser_ks_read(const struct ks_entry *e, struct kvm_gmem_binding_ser *obj, struct ks_arena *arena)
+static inline int kvm_gmem_binding_ser_ks_read(const struct ks_entry *e,
+					       struct kvm_gmem_binding_ser *obj,
+					       struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -312,43 +348,70 @@ static inline int kvm_gmem_binding_ser_ks_read(const struct ks_entry *e, struct 
 	if (e->version_id < KSTATE_KVM_GMEM_BINDING_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(kvm_gmem_binding_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = kvm_gmem_binding_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one kvm_gmem_binding_ser entry (version 1) from obj. */
-static inline int kvm_gmem_binding_ser_ks_write_entry(struct ks_writer *w, const struct kvm_gmem_binding_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int kvm_gmem_binding_ser_ks_write_entry(struct ks_writer *w,
+						      const struct kvm_gmem_binding_ser *obj,
+						      int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_KVM_GMEM_BINDING_SER_ID, KSTATE_KVM_GMEM_BINDING_SER_VERSION, instance_id, &at));
-	KS_TRY(kvm_gmem_binding_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_KVM_GMEM_BINDING_SER_ID,
+			     KSTATE_KVM_GMEM_BINDING_SER_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = kvm_gmem_binding_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a kvm_gmem_binding_ser SECTION entry and its subsection entries. */
-static inline int kvm_gmem_binding_ser_ks_write(struct ks_writer *w, const struct kvm_gmem_binding_ser *obj, int32_t instance_id)
+static inline int kvm_gmem_binding_ser_ks_write(struct ks_writer *w,
+						const struct kvm_gmem_binding_ser *obj,
+						int32_t instance_id)
 {
-	KS_TRY(kvm_gmem_binding_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = kvm_gmem_binding_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a kvm_gmem_ser entry of any supported version. */
-static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct kvm_gmem_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+					      struct kvm_gmem_ser *obj, int32_t st,
+					      struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->size = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->flags = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->vm_instance = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x10000ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_folios = (u32)ks_v;
@@ -357,65 +420,96 @@ static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->folios = NULL;
 	if (ks_n) {
-		obj->folios = ks_arena_alloc(arena, ks_n, sizeof(*obj->folios), __alignof__(*obj->folios));
+		obj->folios = ks_arena_alloc(arena, ks_n, sizeof(*obj->folios),
+					     __alignof__(*obj->folios));
 		if (!obj->folios)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(memfd_folio_ks_get(c, &obj->folios[ks_i]));
+		ret = memfd_folio_ks_get(c, &obj->folios[ks_i]);
+		if (ret)
+			return ret;
 	}
 	if (version >= 2) {
-		KS_TRY(kvm_gmem_binding_ser_ks_get_nested(c, &obj->binding, st, arena));
+		ret = kvm_gmem_binding_ser_ks_get_nested(c, &obj->binding, st, arena);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a kvm_gmem_ser entry at version 2. */
-static inline int kvm_gmem_ser_ks_put_payload(struct ks_writer *w, const struct kvm_gmem_ser *obj, int32_t st)
+static inline int kvm_gmem_ser_ks_put_payload(struct ks_writer *w, const struct kvm_gmem_ser *obj,
+					      int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 
-	KS_TRY(ks_put_uint(w, (u64)obj->size, 8));
-	KS_TRY(ks_put_uint(w, (u64)obj->flags, 8));
-	KS_TRY(ks_put_uint(w, (u64)obj->vm_instance, 4));
+	ret = ks_put_uint(w, (u64)obj->size, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->flags, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->vm_instance, 4);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_folios > 0x10000ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_folios, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_folios, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_folios;
 	if (ks_n && !obj->folios)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(memfd_folio_ks_put(w, &obj->folios[ks_i]));
+		ret = memfd_folio_ks_put(w, &obj->folios[ks_i]);
+		if (ret)
+			return ret;
 	}
-	KS_TRY(kvm_gmem_binding_ser_ks_put_nested(w, &obj->binding, st));
+	ret = kvm_gmem_binding_ser_ks_put_nested(w, &obj->binding, st);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested kvm_gmem_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_gmem_ser_ks_get_nested(struct ks_cursor *c, struct kvm_gmem_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_gmem_ser_ks_get_nested(struct ks_cursor *c, struct kvm_gmem_ser *obj,
+					     int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_KVM_GMEM_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_KVM_GMEM_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_KVM_GMEM_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_KVM_GMEM_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(kvm_gmem_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = kvm_gmem_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested kvm_gmem_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_gmem_ser_ks_put_nested(struct ks_writer *w, const struct kvm_gmem_ser *obj, int32_t st)
+static inline int kvm_gmem_ser_ks_put_nested(struct ks_writer *w, const struct kvm_gmem_ser *obj,
+					     int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_KVM_GMEM_SER_ID, KSTATE_KVM_GMEM_SER_VERSION, 0, &at));
-	KS_TRY(kvm_gmem_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_KVM_GMEM_SER_ID, KSTATE_KVM_GMEM_SER_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = kvm_gmem_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -423,8 +517,10 @@ static inline int kvm_gmem_ser_ks_put_nested(struct ks_writer *w, const struct k
  * Reads entry e (a SECTION of state kvm_gmem_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int kvm_gmem_ser_ks_read(const struct ks_entry *e, struct kvm_gmem_ser *obj, struct ks_arena *arena)
+static inline int kvm_gmem_ser_ks_read(const struct ks_entry *e, struct kvm_gmem_ser *obj,
+				       struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -436,26 +532,40 @@ static inline int kvm_gmem_ser_ks_read(const struct ks_entry *e, struct kvm_gmem
 	if (e->version_id < KSTATE_KVM_GMEM_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(kvm_gmem_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = kvm_gmem_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one kvm_gmem_ser entry (version 2) from obj. */
-static inline int kvm_gmem_ser_ks_write_entry(struct ks_writer *w, const struct kvm_gmem_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int kvm_gmem_ser_ks_write_entry(struct ks_writer *w, const struct kvm_gmem_ser *obj,
+					      int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_KVM_GMEM_SER_ID, KSTATE_KVM_GMEM_SER_VERSION, instance_id, &at));
-	KS_TRY(kvm_gmem_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_KVM_GMEM_SER_ID, KSTATE_KVM_GMEM_SER_VERSION,
+			     instance_id, &at);
+	if (ret)
+		return ret;
+	ret = kvm_gmem_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a kvm_gmem_ser SECTION entry and its subsection entries. */
-static inline int kvm_gmem_ser_ks_write(struct ks_writer *w, const struct kvm_gmem_ser *obj, int32_t instance_id)
+static inline int kvm_gmem_ser_ks_write(struct ks_writer *w, const struct kvm_gmem_ser *obj,
+					int32_t instance_id)
 {
-	KS_TRY(kvm_gmem_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = kvm_gmem_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 

@@ -62,6 +62,14 @@
 #define KSTATE_KVM_VM_SER_VERSION 2
 #define KSTATE_KVM_VM_SER_MIN_VERSION 1
 
+#ifndef __KERNEL__
+/* userspace has no __packed: #pragma pack packs the plain structs there */
+#pragma push_macro("__packed")
+#undef __packed
+#define __packed
+#pragma pack(push, 1)
+#endif
+
 /* struct kvm_memory_slot: one guest physical range. */
 struct kvm_memslot_ser {
 	u64 base_gfn;
@@ -76,14 +84,17 @@ struct kvm_memslot_ser {
 	u64 gmem_pgoff;
 } __packed;
 
-static_assert(sizeof(struct kvm_memslot_ser) == 40, "struct kvm_memslot_ser is 40 bytes on the wire");
+static_assert(sizeof(struct kvm_memslot_ser) == 40,
+	      "struct kvm_memslot_ser is 40 bytes on the wire");
 static_assert(offsetof(struct kvm_memslot_ser, base_gfn) == 0, "base_gfn at byte 0 of the wire");
 static_assert(offsetof(struct kvm_memslot_ser, npages) == 8, "npages at byte 8 of the wire");
-static_assert(offsetof(struct kvm_memslot_ser, userspace_addr) == 16, "userspace_addr at byte 16 of the wire");
+static_assert(offsetof(struct kvm_memslot_ser, userspace_addr) == 16,
+	      "userspace_addr at byte 16 of the wire");
 static_assert(offsetof(struct kvm_memslot_ser, flags) == 24, "flags at byte 24 of the wire");
 static_assert(offsetof(struct kvm_memslot_ser, id) == 28, "id at byte 28 of the wire");
 static_assert(offsetof(struct kvm_memslot_ser, as_id) == 30, "as_id at byte 30 of the wire");
-static_assert(offsetof(struct kvm_memslot_ser, gmem_pgoff) == 32, "gmem_pgoff at byte 32 of the wire");
+static_assert(offsetof(struct kvm_memslot_ser, gmem_pgoff) == 32,
+	      "gmem_pgoff at byte 32 of the wire");
 
 /*
  * One run of guest frames [from, to) with the same attributes: the
@@ -95,10 +106,17 @@ struct kvm_attr_range_ser {
 	u64 attributes;
 } __packed;
 
-static_assert(sizeof(struct kvm_attr_range_ser) == 24, "struct kvm_attr_range_ser is 24 bytes on the wire");
+static_assert(sizeof(struct kvm_attr_range_ser) == 24,
+	      "struct kvm_attr_range_ser is 24 bytes on the wire");
 static_assert(offsetof(struct kvm_attr_range_ser, from) == 0, "from at byte 0 of the wire");
 static_assert(offsetof(struct kvm_attr_range_ser, to) == 8, "to at byte 8 of the wire");
-static_assert(offsetof(struct kvm_attr_range_ser, attributes) == 16, "attributes at byte 16 of the wire");
+static_assert(offsetof(struct kvm_attr_range_ser, attributes) == 16,
+	      "attributes at byte 16 of the wire");
+
+#ifndef __KERNEL__
+#pragma pack(pop)
+#pragma pop_macro("__packed")
+#endif
 
 /* struct kvm_memslots: one address space's memslots. */
 struct kvm_memslots_ser {
@@ -384,7 +402,8 @@ static int kvm_vm_ser_ks_memslots_save(struct kstate_stream *stream, void *ks_ob
 	for (ks_i = 0; ks_i < 2; ks_i++) {
 		if (!obj->memslots[ks_i])
 			return -EINVAL;
-		ret = ks_save_entry(stream, &kvm_memslots_ser_kstate, obj->memslots[ks_i], obj->ks_kvm_vm_ser_ctx.section_type);
+		ret = ks_save_entry(stream, &kvm_memslots_ser_kstate, obj->memslots[ks_i],
+				    obj->ks_kvm_vm_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
@@ -492,21 +511,36 @@ int kvm_vm_ser_kstate_restore(struct kvm_vm_ser *obj, int id)
 /* Reads one struct kvm_memslot_ser. */
 static inline int kvm_memslot_ser_ks_get(struct ks_cursor *c, struct kvm_memslot_ser *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->base_gfn = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->npages = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->userspace_addr = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	v->flags = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 2, &ks_v));
+	ret = ks_get_uint(c, 2, &ks_v);
+	if (ret)
+		return ret;
 	v->id = (u16)ks_v;
-	KS_TRY(ks_get_uint(c, 2, &ks_v));
+	ret = ks_get_uint(c, 2, &ks_v);
+	if (ret)
+		return ret;
 	v->as_id = (u16)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->gmem_pgoff = (u64)ks_v;
 	return KS_OK;
 }
@@ -514,26 +548,49 @@ static inline int kvm_memslot_ser_ks_get(struct ks_cursor *c, struct kvm_memslot
 /* Writes one struct kvm_memslot_ser. */
 static inline int kvm_memslot_ser_ks_put(struct ks_writer *w, const struct kvm_memslot_ser *v)
 {
-	KS_TRY(ks_put_uint(w, (u64)v->base_gfn, 8));
-	KS_TRY(ks_put_uint(w, (u64)v->npages, 8));
-	KS_TRY(ks_put_uint(w, (u64)v->userspace_addr, 8));
-	KS_TRY(ks_put_uint(w, (u64)v->flags, 4));
-	KS_TRY(ks_put_uint(w, (u64)v->id, 2));
-	KS_TRY(ks_put_uint(w, (u64)v->as_id, 2));
-	KS_TRY(ks_put_uint(w, (u64)v->gmem_pgoff, 8));
+	int ret = 0;
+
+	ret = ks_put_uint(w, (u64)v->base_gfn, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->npages, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->userspace_addr, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->flags, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->id, 2);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->as_id, 2);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->gmem_pgoff, 8);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads one struct kvm_attr_range_ser. */
 static inline int kvm_attr_range_ser_ks_get(struct ks_cursor *c, struct kvm_attr_range_ser *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->from = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->to = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->attributes = (u64)ks_v;
 	return KS_OK;
 }
@@ -541,24 +598,39 @@ static inline int kvm_attr_range_ser_ks_get(struct ks_cursor *c, struct kvm_attr
 /* Writes one struct kvm_attr_range_ser. */
 static inline int kvm_attr_range_ser_ks_put(struct ks_writer *w, const struct kvm_attr_range_ser *v)
 {
-	KS_TRY(ks_put_uint(w, (u64)v->from, 8));
-	KS_TRY(ks_put_uint(w, (u64)v->to, 8));
-	KS_TRY(ks_put_uint(w, (u64)v->attributes, 8));
+	int ret = 0;
+
+	ret = ks_put_uint(w, (u64)v->from, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->to, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)v->attributes, 8);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a kvm_memslots_ser entry of any supported version. */
-static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct kvm_memslots_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+						  struct kvm_memslots_ser *obj, int32_t st,
+						  struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 	(void)version;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->generation = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x200ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_slots = (u32)ks_v;
@@ -567,60 +639,84 @@ static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->slots = NULL;
 	if (ks_n) {
-		obj->slots = ks_arena_alloc(arena, ks_n, sizeof(*obj->slots), __alignof__(*obj->slots));
+		obj->slots = ks_arena_alloc(arena, ks_n, sizeof(*obj->slots),
+					    __alignof__(*obj->slots));
 		if (!obj->slots)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(kvm_memslot_ser_ks_get(c, &obj->slots[ks_i]));
+		ret = kvm_memslot_ser_ks_get(c, &obj->slots[ks_i]);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a kvm_memslots_ser entry at version 1. */
-static inline int kvm_memslots_ser_ks_put_payload(struct ks_writer *w, const struct kvm_memslots_ser *obj, int32_t st)
+static inline int kvm_memslots_ser_ks_put_payload(struct ks_writer *w,
+						  const struct kvm_memslots_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
-	KS_TRY(ks_put_uint(w, (u64)obj->generation, 8));
+	ret = ks_put_uint(w, (u64)obj->generation, 8);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_slots > 0x200ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_slots, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_slots, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_slots;
 	if (ks_n && !obj->slots)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(kvm_memslot_ser_ks_put(w, &obj->slots[ks_i]));
+		ret = kvm_memslot_ser_ks_put(w, &obj->slots[ks_i]);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Reads a nested kvm_memslots_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_memslots_ser_ks_get_nested(struct ks_cursor *c, struct kvm_memslots_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_memslots_ser_ks_get_nested(struct ks_cursor *c, struct kvm_memslots_ser *obj,
+						 int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_KVM_MEMSLOTS_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_KVM_MEMSLOTS_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_KVM_MEMSLOTS_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_KVM_MEMSLOTS_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(kvm_memslots_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = kvm_memslots_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested kvm_memslots_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_memslots_ser_ks_put_nested(struct ks_writer *w, const struct kvm_memslots_ser *obj, int32_t st)
+static inline int kvm_memslots_ser_ks_put_nested(struct ks_writer *w,
+						 const struct kvm_memslots_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_KVM_MEMSLOTS_SER_ID, KSTATE_KVM_MEMSLOTS_SER_VERSION, 0, &at));
-	KS_TRY(kvm_memslots_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_KVM_MEMSLOTS_SER_ID, KSTATE_KVM_MEMSLOTS_SER_VERSION, 0,
+			     &at);
+	if (ret)
+		return ret;
+	ret = kvm_memslots_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -628,8 +724,10 @@ static inline int kvm_memslots_ser_ks_put_nested(struct ks_writer *w, const stru
  * Reads entry e (a SECTION of state kvm_memslots_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int kvm_memslots_ser_ks_read(const struct ks_entry *e, struct kvm_memslots_ser *obj, struct ks_arena *arena)
+static inline int kvm_memslots_ser_ks_read(const struct ks_entry *e, struct kvm_memslots_ser *obj,
+					   struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -641,39 +739,59 @@ static inline int kvm_memslots_ser_ks_read(const struct ks_entry *e, struct kvm_
 	if (e->version_id < KSTATE_KVM_MEMSLOTS_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(kvm_memslots_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = kvm_memslots_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one kvm_memslots_ser entry (version 1) from obj. */
-static inline int kvm_memslots_ser_ks_write_entry(struct ks_writer *w, const struct kvm_memslots_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int kvm_memslots_ser_ks_write_entry(struct ks_writer *w,
+						  const struct kvm_memslots_ser *obj,
+						  int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_KVM_MEMSLOTS_SER_ID, KSTATE_KVM_MEMSLOTS_SER_VERSION, instance_id, &at));
-	KS_TRY(kvm_memslots_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_KVM_MEMSLOTS_SER_ID,
+			     KSTATE_KVM_MEMSLOTS_SER_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = kvm_memslots_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a kvm_memslots_ser SECTION entry and its subsection entries. */
-static inline int kvm_memslots_ser_ks_write(struct ks_writer *w, const struct kvm_memslots_ser *obj, int32_t instance_id)
+static inline int kvm_memslots_ser_ks_write(struct ks_writer *w, const struct kvm_memslots_ser *obj,
+					    int32_t instance_id)
 {
-	KS_TRY(kvm_memslots_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = kvm_memslots_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a kvm_mem_attrs_ser entry of any supported version. */
-static inline int kvm_mem_attrs_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct kvm_vm_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_mem_attrs_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+						   struct kvm_vm_ser *obj, int32_t st,
+						   struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 	(void)version;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x400ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_ranges = (u32)ks_v;
@@ -682,59 +800,81 @@ static inline int kvm_mem_attrs_ser_ks_get_payload(struct ks_cursor *c, int32_t 
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->ranges = NULL;
 	if (ks_n) {
-		obj->ranges = ks_arena_alloc(arena, ks_n, sizeof(*obj->ranges), __alignof__(*obj->ranges));
+		obj->ranges = ks_arena_alloc(arena, ks_n, sizeof(*obj->ranges),
+					     __alignof__(*obj->ranges));
 		if (!obj->ranges)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(kvm_attr_range_ser_ks_get(c, &obj->ranges[ks_i]));
+		ret = kvm_attr_range_ser_ks_get(c, &obj->ranges[ks_i]);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a kvm_mem_attrs_ser entry at version 1. */
-static inline int kvm_mem_attrs_ser_ks_put_payload(struct ks_writer *w, const struct kvm_vm_ser *obj, int32_t st)
+static inline int kvm_mem_attrs_ser_ks_put_payload(struct ks_writer *w,
+						   const struct kvm_vm_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
 	if ((u64)obj->nr_ranges > 0x400ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_ranges, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_ranges, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_ranges;
 	if (ks_n && !obj->ranges)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(kvm_attr_range_ser_ks_put(w, &obj->ranges[ks_i]));
+		ret = kvm_attr_range_ser_ks_put(w, &obj->ranges[ks_i]);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Reads a nested kvm_mem_attrs_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_mem_attrs_ser_ks_get_nested(struct ks_cursor *c, struct kvm_vm_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_mem_attrs_ser_ks_get_nested(struct ks_cursor *c, struct kvm_vm_ser *obj,
+						  int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_KVM_MEM_ATTRS_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_KVM_MEM_ATTRS_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_KVM_MEM_ATTRS_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_KVM_MEM_ATTRS_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(kvm_mem_attrs_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = kvm_mem_attrs_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested kvm_mem_attrs_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_mem_attrs_ser_ks_put_nested(struct ks_writer *w, const struct kvm_vm_ser *obj, int32_t st)
+static inline int kvm_mem_attrs_ser_ks_put_nested(struct ks_writer *w, const struct kvm_vm_ser *obj,
+						  int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_KVM_MEM_ATTRS_SER_ID, KSTATE_KVM_MEM_ATTRS_SER_VERSION, 0, &at));
-	KS_TRY(kvm_mem_attrs_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_KVM_MEM_ATTRS_SER_ID, KSTATE_KVM_MEM_ATTRS_SER_VERSION,
+			     0, &at);
+	if (ret)
+		return ret;
+	ret = kvm_mem_attrs_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -742,8 +882,10 @@ static inline int kvm_mem_attrs_ser_ks_put_nested(struct ks_writer *w, const str
  * Reads entry e (a SUBSECTION of state kvm_mem_attrs_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int kvm_mem_attrs_ser_ks_read(const struct ks_entry *e, struct kvm_vm_ser *obj, struct ks_arena *arena)
+static inline int kvm_mem_attrs_ser_ks_read(const struct ks_entry *e, struct kvm_vm_ser *obj,
+					    struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -755,51 +897,77 @@ static inline int kvm_mem_attrs_ser_ks_read(const struct ks_entry *e, struct kvm
 	if (e->version_id < KSTATE_KVM_MEM_ATTRS_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(kvm_mem_attrs_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = kvm_mem_attrs_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one kvm_mem_attrs_ser entry (version 1) from obj. */
-static inline int kvm_mem_attrs_ser_ks_write_entry(struct ks_writer *w, const struct kvm_vm_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int kvm_mem_attrs_ser_ks_write_entry(struct ks_writer *w,
+						   const struct kvm_vm_ser *obj,
+						   int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_KVM_MEM_ATTRS_SER_ID, KSTATE_KVM_MEM_ATTRS_SER_VERSION, instance_id, &at));
-	KS_TRY(kvm_mem_attrs_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_KVM_MEM_ATTRS_SER_ID,
+			     KSTATE_KVM_MEM_ATTRS_SER_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = kvm_mem_attrs_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Reads the payload of a kvm_vm_ser entry of any supported version. */
-static inline int kvm_vm_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct kvm_vm_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_vm_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+					    struct kvm_vm_ser *obj, int32_t st,
+					    struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->type = (u32)ks_v;
-	KS_TRY(ks_get_bytes(c, obj->stats_id, 48));
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_bytes(c, obj->stats_id, 48);
+	if (ret)
+		return ret;
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v < 1ULL || ks_v > 0x1000ULL)
 		return KS_ERR_BAD_VALUE;
 	obj->nr_vcpus = (u32)ks_v;
 	for (ks_i = 0; ks_i < 2; ks_i++) {
 		if (!obj->memslots[ks_i]) {
-			obj->memslots[ks_i] = ks_arena_alloc(arena, 1, sizeof(*obj->memslots[ks_i]), __alignof__(*obj->memslots[ks_i]));
+			obj->memslots[ks_i] = ks_arena_alloc(arena, 1, sizeof(*obj->memslots[ks_i]),
+							     __alignof__(*obj->memslots[ks_i]));
 			if (!obj->memslots[ks_i])
 				return KS_ERR_NO_SPACE;
 		}
-		KS_TRY(kvm_memslots_ser_ks_get_nested(c, &(*obj->memslots[ks_i]), st, arena));
+		ret = kvm_memslots_ser_ks_get_nested(c, &(*obj->memslots[ks_i]), st, arena);
+		if (ret)
+			return ret;
 	}
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 4, &ks_v));
+		ret = ks_get_uint(c, 4, &ks_v);
+		if (ret)
+			return ret;
 		if (ks_v != 0xcULL)
 			return KS_ERR_BAD_VALUE;
 		obj->version = (u32)ks_v;
 	}
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 4, &ks_v));
+		ret = ks_get_uint(c, 4, &ks_v);
+		if (ret)
+			return ret;
 		if (ks_v > 0x400ULL)
 			return KS_ERR_BAD_VALUE;
 		obj->nr_gmem_files = (u32)ks_v;
@@ -808,51 +976,77 @@ static inline int kvm_vm_ser_ks_get_payload(struct ks_cursor *c, int32_t version
 }
 
 /* Writes the payload of a kvm_vm_ser entry at version 2. */
-static inline int kvm_vm_ser_ks_put_payload(struct ks_writer *w, const struct kvm_vm_ser *obj, int32_t st)
+static inline int kvm_vm_ser_ks_put_payload(struct ks_writer *w, const struct kvm_vm_ser *obj,
+					    int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 
-	KS_TRY(ks_put_uint(w, (u64)obj->type, 4));
-	KS_TRY(ks_put(w, obj->stats_id, 48));
+	ret = ks_put_uint(w, (u64)obj->type, 4);
+	if (ret)
+		return ret;
+	ret = ks_put(w, obj->stats_id, 48);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_vcpus < 1ULL || (u64)obj->nr_vcpus > 0x1000ULL)
 		return KS_ERR_BAD_VALUE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_vcpus, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_vcpus, 4);
+	if (ret)
+		return ret;
 	for (ks_i = 0; ks_i < 2; ks_i++) {
 		if (!obj->memslots[ks_i])
 			return KS_ERR_NULL;
-		KS_TRY(kvm_memslots_ser_ks_put_nested(w, &(*obj->memslots[ks_i]), st));
+		ret = kvm_memslots_ser_ks_put_nested(w, &(*obj->memslots[ks_i]), st);
+		if (ret)
+			return ret;
 	}
-	KS_TRY(ks_put_uint(w, 0xcULL, 4));
+	ret = ks_put_uint(w, 0xcULL, 4);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_gmem_files > 0x400ULL)
 		return KS_ERR_BAD_VALUE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_gmem_files, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_gmem_files, 4);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested kvm_vm_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_vm_ser_ks_get_nested(struct ks_cursor *c, struct kvm_vm_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int kvm_vm_ser_ks_get_nested(struct ks_cursor *c, struct kvm_vm_ser *obj, int32_t st,
+					   struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_KVM_VM_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_KVM_VM_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_KVM_VM_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_KVM_VM_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(kvm_vm_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = kvm_vm_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested kvm_vm_ser (header and payload) inside an entry of section type st. */
-static inline int kvm_vm_ser_ks_put_nested(struct ks_writer *w, const struct kvm_vm_ser *obj, int32_t st)
+static inline int kvm_vm_ser_ks_put_nested(struct ks_writer *w, const struct kvm_vm_ser *obj,
+					   int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_KVM_VM_SER_ID, KSTATE_KVM_VM_SER_VERSION, 0, &at));
-	KS_TRY(kvm_vm_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_KVM_VM_SER_ID, KSTATE_KVM_VM_SER_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = kvm_vm_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -860,8 +1054,10 @@ static inline int kvm_vm_ser_ks_put_nested(struct ks_writer *w, const struct kvm
  * Reads entry e (a SECTION of state kvm_vm_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int kvm_vm_ser_ks_read(const struct ks_entry *e, struct kvm_vm_ser *obj, struct ks_arena *arena)
+static inline int kvm_vm_ser_ks_read(const struct ks_entry *e, struct kvm_vm_ser *obj,
+				     struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -873,27 +1069,43 @@ static inline int kvm_vm_ser_ks_read(const struct ks_entry *e, struct kvm_vm_ser
 	if (e->version_id < KSTATE_KVM_VM_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(kvm_vm_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = kvm_vm_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one kvm_vm_ser entry (version 2) from obj. */
-static inline int kvm_vm_ser_ks_write_entry(struct ks_writer *w, const struct kvm_vm_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int kvm_vm_ser_ks_write_entry(struct ks_writer *w, const struct kvm_vm_ser *obj,
+					    int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_KVM_VM_SER_ID, KSTATE_KVM_VM_SER_VERSION, instance_id, &at));
-	KS_TRY(kvm_vm_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_KVM_VM_SER_ID, KSTATE_KVM_VM_SER_VERSION,
+			     instance_id, &at);
+	if (ret)
+		return ret;
+	ret = kvm_vm_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a kvm_vm_ser SECTION entry and its subsection entries. */
-static inline int kvm_vm_ser_ks_write(struct ks_writer *w, const struct kvm_vm_ser *obj, int32_t instance_id)
+static inline int kvm_vm_ser_ks_write(struct ks_writer *w, const struct kvm_vm_ser *obj,
+				      int32_t instance_id)
 {
-	KS_TRY(kvm_vm_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
-	KS_TRY(kvm_mem_attrs_ser_ks_write_entry(w, obj, KS_SUBSECTION, instance_id));
+	int ret = 0;
+
+	ret = kvm_vm_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
+	ret = kvm_mem_attrs_ser_ks_write_entry(w, obj, KS_SUBSECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 

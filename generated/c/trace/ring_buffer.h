@@ -41,6 +41,14 @@
 #define KSTATE_RB_META_SER_VERSION 2
 #define KSTATE_RB_META_SER_MIN_VERSION 1
 
+#ifndef __KERNEL__
+/* userspace has no __packed: #pragma pack packs the plain structs there */
+#pragma push_macro("__packed")
+#undef __packed
+#define __packed
+#pragma pack(push, 1)
+#endif
+
 /*
  * struct trace_mod_entry: where a module was loaded, to resolve its
  * addresses in the old kernel's events.
@@ -50,9 +58,12 @@ struct trace_mod_entry_ser {
 	char mod_name[56];
 } __packed;
 
-static_assert(sizeof(struct trace_mod_entry_ser) == 64, "struct trace_mod_entry_ser is 64 bytes on the wire");
-static_assert(offsetof(struct trace_mod_entry_ser, mod_addr) == 0, "mod_addr at byte 0 of the wire");
-static_assert(offsetof(struct trace_mod_entry_ser, mod_name) == 8, "mod_name at byte 8 of the wire");
+static_assert(sizeof(struct trace_mod_entry_ser) == 64,
+	      "struct trace_mod_entry_ser is 64 bytes on the wire");
+static_assert(offsetof(struct trace_mod_entry_ser, mod_addr) == 0,
+	      "mod_addr at byte 0 of the wire");
+static_assert(offsetof(struct trace_mod_entry_ser, mod_name) == 8,
+	      "mod_name at byte 8 of the wire");
 
 /* The header of a sub-buffer (struct buffer_data_page without data[]). */
 struct rb_page_hdr_ser {
@@ -64,15 +75,26 @@ struct rb_page_hdr_ser {
 	/* RB_MISSED_EVENTS (bit 31). */
 	u64 missed_events:1;
 	/* unused bits of the group: zero on the wire */
-	u64 :32;
+	u64:32;
 } __packed;
 
-static_assert(sizeof(struct rb_page_hdr_ser) == 16, "struct rb_page_hdr_ser is 16 bytes on the wire");
-static_assert(offsetof(struct rb_page_hdr_ser, time_stamp) == 0, "time_stamp at byte 0 of the wire");
+static_assert(sizeof(struct rb_page_hdr_ser) == 16,
+	      "struct rb_page_hdr_ser is 16 bytes on the wire");
+static_assert(offsetof(struct rb_page_hdr_ser, time_stamp) == 0,
+	      "time_stamp at byte 0 of the wire");
+
+#ifndef __KERNEL__
+#pragma pack(pop)
+#pragma pop_macro("__packed")
+#endif
 
 /* struct ring_buffer_cpu_meta: one CPU's buffer. */
 struct rb_cpu_meta_ser {
-	/* removed in version 2: moved to trace_scratch_ser.text_addr, once for all CPUs; rb_cpu_meta_ser_restore_kaslr_addr() checks an old stream's value against it; userspace readers only */
+	/*
+	 * removed in version 2: moved to trace_scratch_ser.text_addr, once for all CPUs;
+	 * rb_cpu_meta_ser_restore_kaslr_addr() checks an old stream's value against it; userspace
+	 * readers only
+	 */
 #ifndef __KERNEL__
 	u64 kaslr_addr;
 #endif
@@ -162,7 +184,10 @@ int rb_meta_ser_kstate_restore(struct rb_meta_ser *obj, int id);
  * Restore hooks for removed fields: the bytes an older kernel wrote (native
  * byte order, size bytes).  Define each of them; a missing one is a link error.
  */
-/* kaslr_addr: removed in version 2: moved to trace_scratch_ser.text_addr, once for all CPUs; rb_cpu_meta_ser_restore_kaslr_addr() checks an old stream's value against it */
+/*
+ * kaslr_addr: removed in version 2: moved to trace_scratch_ser.text_addr, once for all
+ * CPUs; rb_cpu_meta_ser_restore_kaslr_addr() checks an old stream's value against it
+ */
 int rb_cpu_meta_ser_restore_kaslr_addr(struct rb_cpu_meta_ser *obj, const void *old, size_t size);
 
 #ifdef KSTATE_DEFINE_TRACE__RING_BUFFER
@@ -218,7 +243,8 @@ static int trace_scratch_ser_ks_entries_restore(struct kstate_stream *stream, vo
 
 	if (ret)
 		goto fail;
-	ks_n = (size_t)(obj->ks_trace_scratch_ser_ctx.payload + obj->ks_trace_scratch_ser_ctx.size - (u8 *)stream->pos) / sizeof(*obj->entries);
+	ks_n = (size_t)(obj->ks_trace_scratch_ser_ctx.payload + obj->ks_trace_scratch_ser_ctx.size -
+			(u8 *)stream->pos) / sizeof(*obj->entries);
 	if (ks_n > 32) {
 		ret = -E2BIG;
 		goto fail;
@@ -427,8 +453,10 @@ static int rb_meta_ser_ks_bits0_save(struct kstate_stream *stream, void *ks_obj,
 	u32 v = 0;
 	(void)field;
 
-	v |= (u32)(((u64)obj->meta_size & 0xffffULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 16 : 0));
-	v |= (u32)(((u64)obj->cpu_meta_size & 0xffffULL) << (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 0 : 16));
+	v |= (u32)(((u64)obj->meta_size & 0xffffULL) <<
+		   (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 16 : 0));
+	v |= (u32)(((u64)obj->cpu_meta_size & 0xffffULL) <<
+		   (IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ? 0 : 16));
 	return kstate_save_data(stream, &v, sizeof(v));
 }
 
@@ -460,7 +488,8 @@ static int rb_meta_ser_ks_cpus_save(struct kstate_stream *stream, void *ks_obj,
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		if (!obj->cpus[ks_i])
 			return -EINVAL;
-		ret = ks_save_entry(stream, &rb_cpu_meta_ser_kstate, obj->cpus[ks_i], obj->ks_rb_meta_ser_ctx.section_type);
+		ret = ks_save_entry(stream, &rb_cpu_meta_ser_kstate, obj->cpus[ks_i],
+				    obj->ks_rb_meta_ser_ctx.section_type);
 		if (ret)
 			return ret;
 	}
@@ -595,30 +624,47 @@ int rb_meta_ser_kstate_restore(struct rb_meta_ser *obj, int id)
 /* Reads one struct trace_mod_entry_ser. */
 static inline int trace_mod_entry_ser_ks_get(struct ks_cursor *c, struct trace_mod_entry_ser *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->mod_addr = (u64)ks_v;
-	KS_TRY(ks_get_bytes(c, v->mod_name, 56));
+	ret = ks_get_bytes(c, v->mod_name, 56);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Writes one struct trace_mod_entry_ser. */
-static inline int trace_mod_entry_ser_ks_put(struct ks_writer *w, const struct trace_mod_entry_ser *v)
+static inline int trace_mod_entry_ser_ks_put(struct ks_writer *w,
+					     const struct trace_mod_entry_ser *v)
 {
-	KS_TRY(ks_put_uint(w, (u64)v->mod_addr, 8));
-	KS_TRY(ks_put(w, v->mod_name, 56));
+	int ret = 0;
+
+	ret = ks_put_uint(w, (u64)v->mod_addr, 8);
+	if (ret)
+		return ret;
+	ret = ks_put(w, v->mod_name, 56);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads one struct rb_page_hdr_ser. */
 static inline int rb_page_hdr_ser_ks_get(struct ks_cursor *c, struct rb_page_hdr_ser *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	v->time_stamp = (u64)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v & ~(c->big ? 0xffffffff00000000ULL : 0xffffffffULL))
 		return KS_ERR_BAD_VALUE;
 	v->commit = (ks_v >> (c->big ? 34 : 0)) & 0x3fffffffULL;
@@ -630,90 +676,126 @@ static inline int rb_page_hdr_ser_ks_get(struct ks_cursor *c, struct rb_page_hdr
 /* Writes one struct rb_page_hdr_ser. */
 static inline int rb_page_hdr_ser_ks_put(struct ks_writer *w, const struct rb_page_hdr_ser *v)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 
-	KS_TRY(ks_put_uint(w, (u64)v->time_stamp, 8));
+	ret = ks_put_uint(w, (u64)v->time_stamp, 8);
+	if (ret)
+		return ret;
 	ks_v = 0;
 	ks_v |= ((u64)v->commit & 0x3fffffffULL) << (w->big ? 34 : 0);
 	ks_v |= ((u64)v->missed_stored & 1ULL) << (w->big ? 33 : 30);
 	ks_v |= ((u64)v->missed_events & 1ULL) << (w->big ? 32 : 31);
-	KS_TRY(ks_put_uint(w, ks_v, 8));
+	ret = ks_put_uint(w, ks_v, 8);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a trace_scratch_ser entry of any supported version. */
-static inline int trace_scratch_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct rb_meta_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int trace_scratch_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+						   struct rb_meta_ser *obj, int32_t st,
+						   struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 	(void)version;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->clock_id = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->text_addr = (u64)ks_v;
 	ks_n = ks_left(c) / 64;
 	if (ks_n > 32)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->entries = NULL;
 	if (ks_n) {
-		obj->entries = ks_arena_alloc(arena, ks_n, sizeof(*obj->entries), __alignof__(*obj->entries));
+		obj->entries = ks_arena_alloc(arena, ks_n, sizeof(*obj->entries),
+					      __alignof__(*obj->entries));
 		if (!obj->entries)
 			return KS_ERR_NO_SPACE;
 	}
 	obj->nr_entries = ks_n;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(trace_mod_entry_ser_ks_get(c, &obj->entries[ks_i]));
+		ret = trace_mod_entry_ser_ks_get(c, &obj->entries[ks_i]);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a trace_scratch_ser entry at version 1. */
-static inline int trace_scratch_ser_ks_put_payload(struct ks_writer *w, const struct rb_meta_ser *obj, int32_t st)
+static inline int trace_scratch_ser_ks_put_payload(struct ks_writer *w,
+						   const struct rb_meta_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
-	KS_TRY(ks_put_uint(w, (u64)obj->clock_id, 4));
-	KS_TRY(ks_put_uint(w, (u64)obj->text_addr, 8));
+	ret = ks_put_uint(w, (u64)obj->clock_id, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->text_addr, 8);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_entries;
 	if (ks_n > 32)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	if (ks_n && !obj->entries)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(trace_mod_entry_ser_ks_put(w, &obj->entries[ks_i]));
+		ret = trace_mod_entry_ser_ks_put(w, &obj->entries[ks_i]);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Reads a nested trace_scratch_ser (header and payload) inside an entry of section type st. */
-static inline int trace_scratch_ser_ks_get_nested(struct ks_cursor *c, struct rb_meta_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int trace_scratch_ser_ks_get_nested(struct ks_cursor *c, struct rb_meta_ser *obj,
+						  int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_TRACE_SCRATCH_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_TRACE_SCRATCH_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_TRACE_SCRATCH_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_TRACE_SCRATCH_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(trace_scratch_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = trace_scratch_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested trace_scratch_ser (header and payload) inside an entry of section type st. */
-static inline int trace_scratch_ser_ks_put_nested(struct ks_writer *w, const struct rb_meta_ser *obj, int32_t st)
+static inline int trace_scratch_ser_ks_put_nested(struct ks_writer *w,
+						  const struct rb_meta_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_TRACE_SCRATCH_SER_ID, KSTATE_TRACE_SCRATCH_SER_VERSION, 0, &at));
-	KS_TRY(trace_scratch_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_TRACE_SCRATCH_SER_ID, KSTATE_TRACE_SCRATCH_SER_VERSION,
+			     0, &at);
+	if (ret)
+		return ret;
+	ret = trace_scratch_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -721,8 +803,10 @@ static inline int trace_scratch_ser_ks_put_nested(struct ks_writer *w, const str
  * Reads entry e (a SUBSECTION of state trace_scratch_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int trace_scratch_ser_ks_read(const struct ks_entry *e, struct rb_meta_ser *obj, struct ks_arena *arena)
+static inline int trace_scratch_ser_ks_read(const struct ks_entry *e, struct rb_meta_ser *obj,
+					    struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -734,54 +818,83 @@ static inline int trace_scratch_ser_ks_read(const struct ks_entry *e, struct rb_
 	if (e->version_id < KSTATE_TRACE_SCRATCH_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(trace_scratch_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = trace_scratch_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one trace_scratch_ser entry (version 1) from obj. */
-static inline int trace_scratch_ser_ks_write_entry(struct ks_writer *w, const struct rb_meta_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int trace_scratch_ser_ks_write_entry(struct ks_writer *w,
+						   const struct rb_meta_ser *obj,
+						   int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_TRACE_SCRATCH_SER_ID, KSTATE_TRACE_SCRATCH_SER_VERSION, instance_id, &at));
-	KS_TRY(trace_scratch_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_TRACE_SCRATCH_SER_ID,
+			     KSTATE_TRACE_SCRATCH_SER_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = trace_scratch_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Reads the payload of a rb_cpu_meta_ser entry of any supported version. */
-static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct rb_cpu_meta_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+						 struct rb_cpu_meta_ser *obj, int32_t st,
+						 struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
 	if (version < 2) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->kaslr_addr = (u64)ks_v;
 	}
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->first_buffer = ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->head_buffer = ks_v;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->commit_buffer = ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v < 0x1000ULL || ks_v > 0x100000ULL)
 		return KS_ERR_BAD_VALUE;
 	obj->subbuf_size = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x1000ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_subbufs = (u32)ks_v;
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 4, &ks_v));
+		ret = ks_get_uint(c, 4, &ks_v);
+		if (ret)
+			return ret;
 		obj->nr_invalid = (u32)ks_v;
 	}
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 4, &ks_v));
+		ret = ks_get_uint(c, 4, &ks_v);
+		if (ret)
+			return ret;
 		obj->entry_bytes = (u32)ks_v;
 	}
 	ks_n = (size_t)obj->nr_subbufs;
@@ -789,77 +902,119 @@ static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t ve
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->buffers = NULL;
 	if (ks_n) {
-		obj->buffers = ks_arena_alloc(arena, ks_n, sizeof(*obj->buffers), __alignof__(*obj->buffers));
+		obj->buffers = ks_arena_alloc(arena, ks_n, sizeof(*obj->buffers),
+					      __alignof__(*obj->buffers));
 		if (!obj->buffers)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(ks_get_uint(c, 4, &ks_v));
+		ret = ks_get_uint(c, 4, &ks_v);
+		if (ret)
+			return ret;
 		obj->buffers[ks_i] = (s32)(u32)ks_v;
 	}
 	if (version >= 3) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->reader_page = ks_v;
 	}
 	if (version >= 3) {
-		KS_TRY(rb_page_hdr_ser_ks_get(c, &obj->reader_hdr));
+		ret = rb_page_hdr_ser_ks_get(c, &obj->reader_hdr);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a rb_cpu_meta_ser entry at version 3. */
-static inline int rb_cpu_meta_ser_ks_put_payload(struct ks_writer *w, const struct rb_cpu_meta_ser *obj, int32_t st)
+static inline int rb_cpu_meta_ser_ks_put_payload(struct ks_writer *w,
+						 const struct rb_cpu_meta_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 	(void)st;
 
-	KS_TRY(ks_put_uint(w, obj->first_buffer, 8));
-	KS_TRY(ks_put_uint(w, obj->head_buffer, 8));
-	KS_TRY(ks_put_uint(w, obj->commit_buffer, 8));
+	ret = ks_put_uint(w, obj->first_buffer, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->head_buffer, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, obj->commit_buffer, 8);
+	if (ret)
+		return ret;
 	if ((u64)obj->subbuf_size < 0x1000ULL || (u64)obj->subbuf_size > 0x100000ULL)
 		return KS_ERR_BAD_VALUE;
-	KS_TRY(ks_put_uint(w, (u64)obj->subbuf_size, 4));
+	ret = ks_put_uint(w, (u64)obj->subbuf_size, 4);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_subbufs > 0x1000ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_subbufs, 4));
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_invalid, 4));
-	KS_TRY(ks_put_uint(w, (u64)obj->entry_bytes, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_subbufs, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->nr_invalid, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->entry_bytes, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_subbufs;
 	if (ks_n && !obj->buffers)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		KS_TRY(ks_put_uint(w, (u64)(s64)obj->buffers[ks_i], 4));
+		ret = ks_put_uint(w, (u64)(s64)obj->buffers[ks_i], 4);
+		if (ret)
+			return ret;
 	}
-	KS_TRY(ks_put_uint(w, obj->reader_page, 8));
-	KS_TRY(rb_page_hdr_ser_ks_put(w, &obj->reader_hdr));
+	ret = ks_put_uint(w, obj->reader_page, 8);
+	if (ret)
+		return ret;
+	ret = rb_page_hdr_ser_ks_put(w, &obj->reader_hdr);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads a nested rb_cpu_meta_ser (header and payload) inside an entry of section type st. */
-static inline int rb_cpu_meta_ser_ks_get_nested(struct ks_cursor *c, struct rb_cpu_meta_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int rb_cpu_meta_ser_ks_get_nested(struct ks_cursor *c, struct rb_cpu_meta_ser *obj,
+						int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_RB_CPU_META_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_RB_CPU_META_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_RB_CPU_META_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_RB_CPU_META_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(rb_cpu_meta_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = rb_cpu_meta_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested rb_cpu_meta_ser (header and payload) inside an entry of section type st. */
-static inline int rb_cpu_meta_ser_ks_put_nested(struct ks_writer *w, const struct rb_cpu_meta_ser *obj, int32_t st)
+static inline int rb_cpu_meta_ser_ks_put_nested(struct ks_writer *w,
+						const struct rb_cpu_meta_ser *obj, int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_RB_CPU_META_SER_ID, KSTATE_RB_CPU_META_SER_VERSION, 0, &at));
-	KS_TRY(rb_cpu_meta_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_RB_CPU_META_SER_ID, KSTATE_RB_CPU_META_SER_VERSION, 0,
+			     &at);
+	if (ret)
+		return ret;
+	ret = rb_cpu_meta_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -867,8 +1022,10 @@ static inline int rb_cpu_meta_ser_ks_put_nested(struct ks_writer *w, const struc
  * Reads entry e (a SECTION of state rb_cpu_meta_ser, versions 1..3) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int rb_cpu_meta_ser_ks_read(const struct ks_entry *e, struct rb_cpu_meta_ser *obj, struct ks_arena *arena)
+static inline int rb_cpu_meta_ser_ks_read(const struct ks_entry *e, struct rb_cpu_meta_ser *obj,
+					  struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -880,50 +1037,78 @@ static inline int rb_cpu_meta_ser_ks_read(const struct ks_entry *e, struct rb_cp
 	if (e->version_id < KSTATE_RB_CPU_META_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(rb_cpu_meta_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = rb_cpu_meta_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one rb_cpu_meta_ser entry (version 3) from obj. */
-static inline int rb_cpu_meta_ser_ks_write_entry(struct ks_writer *w, const struct rb_cpu_meta_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int rb_cpu_meta_ser_ks_write_entry(struct ks_writer *w,
+						 const struct rb_cpu_meta_ser *obj,
+						 int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_RB_CPU_META_SER_ID, KSTATE_RB_CPU_META_SER_VERSION, instance_id, &at));
-	KS_TRY(rb_cpu_meta_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_RB_CPU_META_SER_ID,
+			     KSTATE_RB_CPU_META_SER_VERSION, instance_id, &at);
+	if (ret)
+		return ret;
+	ret = rb_cpu_meta_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a rb_cpu_meta_ser SECTION entry and its subsection entries. */
-static inline int rb_cpu_meta_ser_ks_write(struct ks_writer *w, const struct rb_cpu_meta_ser *obj, int32_t instance_id)
+static inline int rb_cpu_meta_ser_ks_write(struct ks_writer *w, const struct rb_cpu_meta_ser *obj,
+					   int32_t instance_id)
 {
-	KS_TRY(rb_cpu_meta_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
+	int ret = 0;
+
+	ret = rb_cpu_meta_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
 /* Reads the payload of a rb_meta_ser entry of any supported version. */
-static inline int rb_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t version, struct rb_meta_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int rb_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t version,
+					     struct rb_meta_ser *obj, int32_t st,
+					     struct ks_arena *arena)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v != 0xbadfeedULL)
 		return KS_ERR_BAD_VALUE;
 	obj->magic = (u32)ks_v;
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	obj->meta_size = (ks_v >> (c->big ? 16 : 0)) & 0xffffULL;
 	obj->cpu_meta_size = (ks_v >> (c->big ? 0 : 16)) & 0xffffULL;
-	KS_TRY(ks_get_uint(c, 8, &ks_v));
+	ret = ks_get_uint(c, 8, &ks_v);
+	if (ret)
+		return ret;
 	obj->total_size = (u64)ks_v;
 	if (version >= 2) {
-		KS_TRY(ks_get_uint(c, 8, &ks_v));
+		ret = ks_get_uint(c, 8, &ks_v);
+		if (ret)
+			return ret;
 		obj->buffers_offset = (u64)ks_v;
 	}
-	KS_TRY(ks_get_uint(c, 4, &ks_v));
+	ret = ks_get_uint(c, 4, &ks_v);
+	if (ret)
+		return ret;
 	if (ks_v > 0x40ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->nr_cpus = (u32)ks_v;
@@ -932,71 +1117,101 @@ static inline int rb_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t versio
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->cpus = NULL;
 	if (ks_n) {
-		obj->cpus = ks_arena_alloc(arena, ks_n, sizeof(*obj->cpus), __alignof__(*obj->cpus));
+		obj->cpus = ks_arena_alloc(arena, ks_n, sizeof(*obj->cpus),
+					   __alignof__(*obj->cpus));
 		if (!obj->cpus)
 			return KS_ERR_NO_SPACE;
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
-		obj->cpus[ks_i] = ks_arena_alloc(arena, 1, sizeof(*obj->cpus[ks_i]), __alignof__(*obj->cpus[ks_i]));
+		obj->cpus[ks_i] = ks_arena_alloc(arena, 1, sizeof(*obj->cpus[ks_i]),
+						 __alignof__(*obj->cpus[ks_i]));
 		if (!obj->cpus[ks_i])
 			return KS_ERR_NO_SPACE;
-		KS_TRY(rb_cpu_meta_ser_ks_get_nested(c, &(*obj->cpus[ks_i]), st, arena));
+		ret = rb_cpu_meta_ser_ks_get_nested(c, &(*obj->cpus[ks_i]), st, arena);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Writes the payload of a rb_meta_ser entry at version 2. */
-static inline int rb_meta_ser_ks_put_payload(struct ks_writer *w, const struct rb_meta_ser *obj, int32_t st)
+static inline int rb_meta_ser_ks_put_payload(struct ks_writer *w, const struct rb_meta_ser *obj,
+					     int32_t st)
 {
+	int ret = 0;
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
 
-	KS_TRY(ks_put_uint(w, 0xbadfeedULL, 4));
+	ret = ks_put_uint(w, 0xbadfeedULL, 4);
+	if (ret)
+		return ret;
 	ks_v = 0;
 	ks_v |= ((u64)obj->meta_size & 0xffffULL) << (w->big ? 16 : 0);
 	ks_v |= ((u64)obj->cpu_meta_size & 0xffffULL) << (w->big ? 0 : 16);
-	KS_TRY(ks_put_uint(w, ks_v, 4));
-	KS_TRY(ks_put_uint(w, (u64)obj->total_size, 8));
-	KS_TRY(ks_put_uint(w, (u64)obj->buffers_offset, 8));
+	ret = ks_put_uint(w, ks_v, 4);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->total_size, 8);
+	if (ret)
+		return ret;
+	ret = ks_put_uint(w, (u64)obj->buffers_offset, 8);
+	if (ret)
+		return ret;
 	if ((u64)obj->nr_cpus > 0x40ULL)
 		return KS_ERR_COUNT_OUT_OF_RANGE;
-	KS_TRY(ks_put_uint(w, (u64)obj->nr_cpus, 4));
+	ret = ks_put_uint(w, (u64)obj->nr_cpus, 4);
+	if (ret)
+		return ret;
 	ks_n = (size_t)obj->nr_cpus;
 	if (ks_n && !obj->cpus)
 		return KS_ERR_NULL;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		if (!obj->cpus[ks_i])
 			return KS_ERR_NULL;
-		KS_TRY(rb_cpu_meta_ser_ks_put_nested(w, &(*obj->cpus[ks_i]), st));
+		ret = rb_cpu_meta_ser_ks_put_nested(w, &(*obj->cpus[ks_i]), st);
+		if (ret)
+			return ret;
 	}
 	return KS_OK;
 }
 
 /* Reads a nested rb_meta_ser (header and payload) inside an entry of section type st. */
-static inline int rb_meta_ser_ks_get_nested(struct ks_cursor *c, struct rb_meta_ser *obj, int32_t st, struct ks_arena *arena)
+static inline int rb_meta_ser_ks_get_nested(struct ks_cursor *c, struct rb_meta_ser *obj,
+					    int32_t st, struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor sub;
 	int32_t version;
 
-	KS_TRY(ks_get_nested(c, st, KSTATE_RB_META_SER_ID, &sub, &version));
+	ret = ks_get_nested(c, st, KSTATE_RB_META_SER_ID, &sub, &version);
+	if (ret)
+		return ret;
 	if (version > KSTATE_RB_META_SER_VERSION)
 		return KS_ERR_VERSION_TOO_NEW;
 	if (version < KSTATE_RB_META_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
-	KS_TRY(rb_meta_ser_ks_get_payload(&sub, version, obj, st, arena));
+	ret = rb_meta_ser_ks_get_payload(&sub, version, obj, st, arena);
+	if (ret)
+		return ret;
 	if (sub.pos != sub.len)
 		return KS_ERR_BAD_NESTED_STATE;
 	return KS_OK;
 }
 
 /* Writes a nested rb_meta_ser (header and payload) inside an entry of section type st. */
-static inline int rb_meta_ser_ks_put_nested(struct ks_writer *w, const struct rb_meta_ser *obj, int32_t st)
+static inline int rb_meta_ser_ks_put_nested(struct ks_writer *w, const struct rb_meta_ser *obj,
+					    int32_t st)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, st, KSTATE_RB_META_SER_ID, KSTATE_RB_META_SER_VERSION, 0, &at));
-	KS_TRY(rb_meta_ser_ks_put_payload(w, obj, st));
+	ret = ks_begin_entry(w, st, KSTATE_RB_META_SER_ID, KSTATE_RB_META_SER_VERSION, 0, &at);
+	if (ret)
+		return ret;
+	ret = rb_meta_ser_ks_put_payload(w, obj, st);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
@@ -1004,8 +1219,10 @@ static inline int rb_meta_ser_ks_put_nested(struct ks_writer *w, const struct rb
  * Reads entry e (a SECTION of state rb_meta_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
  */
-static inline int rb_meta_ser_ks_read(const struct ks_entry *e, struct rb_meta_ser *obj, struct ks_arena *arena)
+static inline int rb_meta_ser_ks_read(const struct ks_entry *e, struct rb_meta_ser *obj,
+				      struct ks_arena *arena)
 {
+	int ret = 0;
 	struct ks_cursor c;
 
 	if (!e || !obj)
@@ -1017,27 +1234,43 @@ static inline int rb_meta_ser_ks_read(const struct ks_entry *e, struct rb_meta_s
 	if (e->version_id < KSTATE_RB_META_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
-	KS_TRY(rb_meta_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));
+	ret = rb_meta_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
+	if (ret)
+		return ret;
 	if (c.pos != c.len)
 		return KS_ERR_UNCONSUMED_BYTES;
 	return KS_OK;
 }
 
 /* Writes one rb_meta_ser entry (version 2) from obj. */
-static inline int rb_meta_ser_ks_write_entry(struct ks_writer *w, const struct rb_meta_ser *obj, int32_t section_type, int32_t instance_id)
+static inline int rb_meta_ser_ks_write_entry(struct ks_writer *w, const struct rb_meta_ser *obj,
+					     int32_t section_type, int32_t instance_id)
 {
+	int ret = 0;
 	size_t at;
 
-	KS_TRY(ks_begin_entry(w, section_type, KSTATE_RB_META_SER_ID, KSTATE_RB_META_SER_VERSION, instance_id, &at));
-	KS_TRY(rb_meta_ser_ks_put_payload(w, obj, section_type));
+	ret = ks_begin_entry(w, section_type, KSTATE_RB_META_SER_ID, KSTATE_RB_META_SER_VERSION,
+			     instance_id, &at);
+	if (ret)
+		return ret;
+	ret = rb_meta_ser_ks_put_payload(w, obj, section_type);
+	if (ret)
+		return ret;
 	return ks_end_entry(w, at);
 }
 
 /* Writes obj as a rb_meta_ser SECTION entry and its subsection entries. */
-static inline int rb_meta_ser_ks_write(struct ks_writer *w, const struct rb_meta_ser *obj, int32_t instance_id)
+static inline int rb_meta_ser_ks_write(struct ks_writer *w, const struct rb_meta_ser *obj,
+				       int32_t instance_id)
 {
-	KS_TRY(rb_meta_ser_ks_write_entry(w, obj, KS_SECTION, instance_id));
-	KS_TRY(trace_scratch_ser_ks_write_entry(w, obj, KS_SUBSECTION, instance_id));
+	int ret = 0;
+
+	ret = rb_meta_ser_ks_write_entry(w, obj, KS_SECTION, instance_id);
+	if (ret)
+		return ret;
+	ret = trace_scratch_ser_ks_write_entry(w, obj, KS_SUBSECTION, instance_id);
+	if (ret)
+		return ret;
 	return KS_OK;
 }
 
