@@ -11,7 +11,7 @@ header shares.  See docs/c-backend.md.
 from __future__ import annotations
 
 from .. import model as m
-from ..errors import UsageError
+from ..errors import ERROR, Diagnostic, SchemaError, UsageError
 from ..templating import render as render_template
 from .c_view import RT_HEADER, file_view, header_path
 
@@ -19,7 +19,37 @@ LANG = "c"
 OWNS = "c"
 
 
+def _kernel_only_in_structs(schema_set: m.SchemaSet) -> list[Diagnostic]:
+    """``folio`` and ``addr(...)`` members of plain structs: refused.
+
+    A plain struct is one ``KS_BASE_TYPE`` run of bytes in the kernel tables
+    (memcpy'd by the RFC's walk): nothing would preserve a folio with KHO or
+    turn an address into its offset from the area and back.  Only a state's
+    fields get that.
+    """
+    out = []
+    for s in schema_set.structs.values():
+        for _, f in m.member_names(s.members):
+            if isinstance(f, m.Field) and isinstance(f.type, (m.FolioType, m.AddrType)):
+                kind = "folio" if isinstance(f.type, m.FolioType) else f"addr({f.type.area})"
+                out.append(Diagnostic(
+                    "C_STRUCT_KERNEL_TYPE",
+                    f"'{f.name}' is a {kind} inside plain struct '{s.name}': the kernel tables copy a "
+                    "plain struct as bytes, so nothing would " +
+                    ("preserve the folio with KHO" if kind == "folio" else
+                     "turn the address into its offset from the area and back"),
+                    f.span, ERROR,
+                    (f"only fields of a state get {'KHO preservation' if kind == 'folio' else 'address conversion'}"
+                     " in the kernel; the decoder and encoder read it as 8 bytes either way",),
+                    help=f"make '{f.name}' a field of the state that uses struct {s.name}, "
+                         f"or declare it 'u64' if the kernel need not {'preserve' if kind == 'folio' else 'convert'} it"))
+    return out
+
+
 def render(schema_set: m.SchemaSet) -> dict[str, str]:
+    refused = _kernel_only_in_structs(schema_set)
+    if refused:
+        raise SchemaError(refused, schema_set.sources)
     out = {f"c/{RT_HEADER}": render_template("c/kstate_rt.h.j2")}
     for sf in schema_set.files:
         if header_path(sf) in out:
