@@ -10,7 +10,8 @@ from pathlib import Path
 from conftest import ROOT, run_kstate
 
 DOC_HOOK = re.compile(r"restore hook `(\w+)\(\)`")
-C_HOOK = re.compile(r"^int (\w+)\(struct \w+ \*obj, const void \*old, size_t size\);$", re.M)
+# a prototype may be wrapped at 100 columns (kernel style)
+C_HOOK = re.compile(r"^int (\w+)\(struct \w+ \*obj,\s+const void \*old,\s+size_t size\);$", re.M)
 
 
 def _pairs(out: Path):
