@@ -249,11 +249,12 @@ static inline int ks_get_nested(struct ks_cursor *c, int32_t section_type, int32
 		if (ret)
 			return ret;
 	}
-	if ((int32_t)(uint32_t)h[4] < 0)
-		return KS_ERR_BAD_SIZE;
+	/* the order of checks of docs/wire-format.md: identity, size, room */
 	if ((uint32_t)h[0] != (uint32_t)section_type || (uint32_t)h[1] != (uint32_t)state_id ||
 	    h[3] != 0)
 		return KS_ERR_BAD_NESTED_STATE;
+	if ((int32_t)(uint32_t)h[4] < 0)
+		return KS_ERR_BAD_SIZE;
 	if (ks_left(c) < (size_t)h[4])
 		return KS_ERR_TRUNCATED;
 	sub->buf = c->buf + c->pos;

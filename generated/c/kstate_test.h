@@ -255,6 +255,9 @@ static inline int test_v2_ks_get_nested(struct ks_cursor *c, struct test *obj, i
 	if (version < KSTATE_TEST_V2_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = test_v2_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -391,6 +394,9 @@ static inline int test_ks_get_nested(struct ks_cursor *c, struct test *obj, int3
 	if (version < KSTATE_TEST_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = test_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)

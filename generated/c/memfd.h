@@ -387,6 +387,9 @@ static inline int memfd_ks_get_nested(struct ks_cursor *c, struct memfd *obj, in
 	if (version < KSTATE_MEMFD_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = memfd_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)

@@ -310,6 +310,9 @@ static inline int pci_ks_get_nested(struct ks_cursor *c, struct pci *obj, int32_
 	if (version < KSTATE_PCI_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = pci_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)

@@ -314,7 +314,9 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
              f"KS_TRY(ks_get_nested(c, st, {st.c_id}, &sub, &version));",
              f"if (version > {st.c_version})", "\treturn KS_ERR_VERSION_TOO_NEW;",
              f"if (version < {st.c_min_version})", "\treturn KS_ERR_VERSION_TOO_OLD;",
-             f"KS_TRY({n}_ks_get_payload(&sub, version, obj, st, arena));",
+             f"ret = {n}_ks_get_payload(&sub, version, obj, st, arena);",
+             "/* a layout that needs more than the nested size */",
+             "if (ret == KS_ERR_TRUNCATED)", "\treturn KS_ERR_BAD_NESTED_STATE;", "if (ret)", "\treturn ret;",
              "if (sub.pos != sub.len)", "\treturn KS_ERR_BAD_NESTED_STATE;", "return KS_OK;"],
             [f"/* Reads a nested {n} (header and payload) inside an entry of section type st. */"]))
         user_funcs.append(Func(

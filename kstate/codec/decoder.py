@@ -61,6 +61,19 @@ class _Ctx:
                        f"found {max(0, end - off)} byte(s) left in the entry")
         stype, sid, version, inst, size = self.hdr(buf, off)
         payload = off + HEADER_SIZE
+        # the order of checks (docs/wire-format.md): identity, size, room, limits, version
+        ident = None
+        if sid != sdesc["id"]:
+            ident = Fail("BAD_NESTED_STATE", off, path, f"expected nested state '{state}' "
+                         f"(id {sdesc['id']}), found state_id {sid}")
+        elif stype != self.section_type:
+            ident = Fail("BAD_NESTED_STATE", off, path, f"expected the enclosing entry's section_type "
+                         f"{self.section_type}, found {stype}")
+        elif inst != 0:
+            ident = Fail("BAD_NESTED_STATE", off, path, f"expected instance_id 0 in a nested "
+                         f"state, found {inst}")
+        if ident is not None and (not self.lenient or size < 0 or size > end - payload):
+            raise ident  # lenient mode resumes after the nested entry only when its size allows
         if size < 0:
             raise Fail("BAD_SIZE", off, path, f"expected a nested entry size >= 0, found {size}")
         if size > end - payload:
@@ -70,21 +83,14 @@ class _Ctx:
         value = {"state": state, "state_id": sid, "version": version, "offset": off, "size": size}
         budget = self.values
         try:
+            if ident is not None:
+                raise ident
             if self.depth >= self.limits.nesting_depth:
                 raise Fail("LIMIT_EXCEEDED", off, path, f"expected nested states at most "
                            f"{self.limits.nesting_depth} levels deep, found more")
             self.values -= 8
             if self.values < 0:
                 raise self.too_many(off, path)
-            if sid != sdesc["id"]:
-                raise Fail("BAD_NESTED_STATE", off, path, f"expected nested state '{state}' "
-                           f"(id {sdesc['id']}), found state_id {sid}")
-            if stype != self.section_type:
-                raise Fail("BAD_NESTED_STATE", off, path, f"expected the enclosing entry's section_type "
-                           f"{self.section_type}, found {stype}")
-            if inst != 0:
-                raise Fail("BAD_NESTED_STATE", off, path, f"expected instance_id 0 in a nested "
-                           f"state, found {inst}")
             _check_version(state, sdesc, version, off, path)
             fn = self.codecs.payload_decoder(state, version, self.byteorder)
             self.depth += 1
@@ -128,6 +134,20 @@ def _as_buffer(data) -> memoryview:
     elif mv.format != "B":
         mv = mv.cast("B")
     return mv
+
+
+def _bad_section_type(off: int, path: str, stype: int, fail: bool = False) -> dict:
+    message = f"expected section_type 2 (SECTION), 1 (SUBSECTION) or -1 (EOF), found {stype}"
+    if fail:
+        return {"code": "BAD_SECTION_TYPE", "offset": off, "path": path, "message": message}
+    return {"code": "BAD_SECTION_TYPE", "severity": "error", "offset": off, "path": path, "message": message}
+
+
+def _orphan(off: int, path: str, fail: bool = False) -> dict:
+    message = "expected a SECTION entry before this SUBSECTION, found none"
+    if fail:
+        return {"code": "BAD_SECTION_TYPE", "offset": off, "path": path, "message": message}
+    return {"code": "BAD_SECTION_TYPE", "severity": "error", "offset": off, "path": path, "message": message}
 
 
 def _ids(ids, limit: int = 8) -> str:
@@ -242,9 +262,14 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
                               "message": f"expected the stream to end after the EOF marker, found "
                                          f"{n - off} more byte(s)"})
             break
-        if left < HEADER_SIZE:
-            diags.append({"code": "TRUNCATED", "severity": "error", "offset": off, "path": "",
-                          "message": f"expected a {HEADER_SIZE}-byte entry header, found {left} byte(s)"})
+        if left < HEADER_SIZE:  # the order of checks (docs/wire-format.md): section_type first
+            if first not in (SECTION, SUBSECTION):
+                diags.append(_bad_section_type(off, "", first))
+            elif first == SUBSECTION and parent is None:
+                diags.append(_orphan(off, ""))
+            else:
+                diags.append({"code": "TRUNCATED", "severity": "error", "offset": off, "path": "",
+                              "message": f"expected a {HEADER_SIZE}-byte entry header, found {left} byte(s)"})
             break
         if nent >= max_entries:
             diags.append({"code": "LIMIT_EXCEEDED", "severity": "error", "offset": off, "path": "",
@@ -263,6 +288,13 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
             path = f"{ppath}/{name or rname or f'state {sid}'}"
         else:
             path = f"{name or rname or f'state {sid}'}[instance {inst}]"
+        if (size < 0 or payload + size > n) and (
+                (stype != SECTION and not is_sub) or (is_sub and parent is None)):
+            # a bad section_type is reported before the size (docs/wire-format.md)
+            entry["raw"] = ""
+            entries.append(entry)
+            diags.append(_bad_section_type(off, path, stype) if not is_sub else _orphan(off, path))
+            break
         if size < 0:
             entry["raw"] = ""
             entries.append(entry)
@@ -280,12 +312,10 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
         error = None
         container = entries
         if stype != SECTION and not is_sub:
-            error = Fail("BAD_SECTION_TYPE", off, path, f"expected section_type 2 (SECTION), "
-                         f"1 (SUBSECTION) or -1 (EOF), found {stype}")
+            error = Fail(**_bad_section_type(off, path, stype, fail=True))
             parent = None
         elif is_sub and parent is None:
-            error = Fail("BAD_SECTION_TYPE", off, path, "expected a SECTION entry before this "
-                         "SUBSECTION, found none")
+            error = Fail(**_orphan(off, path, fail=True))
         elif is_sub:
             pentry, pname, pversion, pinst, last, _ = parent
             container = pentry.setdefault("subsections", [])

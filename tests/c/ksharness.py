@@ -477,6 +477,9 @@ def harness_source(ss: m.SchemaSet, headers: list[str]) -> str:
                             f"\t\t\terr = {st.name}_ks_write(&w, obj, inst);",
                             "\t\t\tcontinue;", "\t\t}"]
     g.emit(r"""
+/* the offset of the entry header the last error is about */
+static size_t g_at;
+
 static int read_all(const unsigned char *buf, size_t len, void *abuf, size_t acap)
 {
 	struct ks_reader r;
@@ -490,7 +493,13 @@ static int read_all(const unsigned char *buf, size_t len, void *abuf, size_t aca
 	err = ks_reader_init(&r, buf, len);
 	if (err)
 		return err;
-	while ((n = ks_reader_next(&r, &e)) > 0) {
+	g_at = 0;
+	for (;;) {
+		g_at = r.pos;
+		n = ks_reader_next(&r, &e);
+		if (n <= 0)
+			break;
+		g_at = e.offset;
 		arena.used = 0;
 		err = KS_ERR_WRONG_STATE;
 		switch (e.state_id) {""")
@@ -539,6 +548,23 @@ int main(int argc, char **argv)
 		err = read_all(buf, len, abuf, sizeof(abuf));
 		if (err)
 			printf("error %s\n", ks_strerror(err));
+		free(buf);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "diff")) {
+		/* the first error and the entry it is in, for the differential harness */
+		size_t len;
+		unsigned char *buf = slurp(argv[2], &len);
+		FILE *out = stdout;
+
+		stdout = fopen("/dev/null", "w");
+		err = read_all(buf, len, abuf, sizeof(abuf));
+		fclose(stdout);
+		stdout = out;
+		if (err)
+			printf("error %s at=%zu\n", ks_strerror(err), g_at);
+		else
+			printf("ok\n");
 		free(buf);
 		return 0;
 	}

@@ -1165,6 +1165,9 @@ static inline int iommu_hw_ser_ks_get_nested(struct ks_cursor *c, struct iommu_h
 	if (version < KSTATE_IOMMU_HW_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = iommu_hw_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -1342,6 +1345,9 @@ static inline int iommu_domain_ser_ks_get_nested(struct ks_cursor *c, struct iom
 	if (version < KSTATE_IOMMU_DOMAIN_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = iommu_domain_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -1529,6 +1535,9 @@ static inline int iommu_device_ser_ks_get_nested(struct ks_cursor *c, struct iom
 	if (version < KSTATE_IOMMU_DEVICE_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = iommu_device_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -1762,6 +1771,9 @@ static inline int iommu_flb_ser_ks_get_nested(struct ks_cursor *c, struct iommu_
 	if (version < KSTATE_IOMMU_FLB_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = iommu_flb_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)

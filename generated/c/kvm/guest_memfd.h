@@ -303,6 +303,9 @@ static inline int kvm_gmem_binding_ser_ks_get_nested(struct ks_cursor *c,
 	if (version < KSTATE_KVM_GMEM_BINDING_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = kvm_gmem_binding_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -490,6 +493,9 @@ static inline int kvm_gmem_ser_ks_get_nested(struct ks_cursor *c, struct kvm_gme
 	if (version < KSTATE_KVM_GMEM_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = kvm_gmem_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)

@@ -696,6 +696,9 @@ static inline int kvm_memslots_ser_ks_get_nested(struct ks_cursor *c, struct kvm
 	if (version < KSTATE_KVM_MEMSLOTS_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = kvm_memslots_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -854,6 +857,9 @@ static inline int kvm_mem_attrs_ser_ks_get_nested(struct ks_cursor *c, struct kv
 	if (version < KSTATE_KVM_MEM_ATTRS_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = kvm_mem_attrs_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -1027,6 +1033,9 @@ static inline int kvm_vm_ser_ks_get_nested(struct ks_cursor *c, struct kvm_vm_se
 	if (version < KSTATE_KVM_VM_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = kvm_vm_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)

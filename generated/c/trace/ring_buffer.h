@@ -775,6 +775,9 @@ static inline int trace_scratch_ser_ks_get_nested(struct ks_cursor *c, struct rb
 	if (version < KSTATE_TRACE_SCRATCH_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = trace_scratch_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -994,6 +997,9 @@ static inline int rb_cpu_meta_ser_ks_get_nested(struct ks_cursor *c, struct rb_c
 	if (version < KSTATE_RB_CPU_META_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = rb_cpu_meta_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
@@ -1192,6 +1198,9 @@ static inline int rb_meta_ser_ks_get_nested(struct ks_cursor *c, struct rb_meta_
 	if (version < KSTATE_RB_META_SER_MIN_VERSION)
 		return KS_ERR_VERSION_TOO_OLD;
 	ret = rb_meta_ser_ks_get_payload(&sub, version, obj, st, arena);
+	/* a layout that needs more than the nested size */
+	if (ret == KS_ERR_TRUNCATED)
+		return KS_ERR_BAD_NESTED_STATE;
 	if (ret)
 		return ret;
 	if (sub.pos != sub.len)
