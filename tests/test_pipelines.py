@@ -185,6 +185,12 @@ def test_compile_format_puts_errors_on_their_line(tmp_path):
     doc = json.loads(res.stdout)
     assert doc["diagnostics"] == [] and {"status": "missing", "path": "generated/c/s.h"} in doc["files"]
     assert run_kstate("compile", "--format", "sarif", cwd=repo).returncode == 0
+    (repo / "generated/c/s.h").write_text("edited\n")
+    res = run_kstate("compile", "--check", "--format", "github", cwd=repo)
+    assert res.returncode == 1
+    assert res.stdout == ("::error file=generated/c/s.h,title=kstate compile --check::"
+                          "stale: generated/c/s.h; run kstate compile\n")
+    assert run_kstate("compile", cwd=repo).returncode == 0
     res = run_kstate("compile", "--check", "--format", "sarif", cwd=repo)
     assert res.returncode == 0
     assert json.loads(res.stdout)["runs"][0]["invocations"][0]["executionSuccessful"] is True

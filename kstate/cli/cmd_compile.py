@@ -63,9 +63,13 @@ def run(args) -> int:
         extra["files"] = [{"status": s, "path": p} for s, p in files]
     sys.stdout.write(render_diagnostics(args.format, warnings, None, extra))
     if args.format == "github":
+        from ..checker.formats import _gh_data, _gh_prop
+
         for status, path in files:
             if status in ("missing", "stale", "extra"):
-                sys.stdout.write(f"::error title=kstate compile --check::{status}: {path}\n")
+                where = f"file={_gh_prop(path)}," if status != "missing" else ""
+                sys.stdout.write(f"::error {where}title=kstate compile --check::"
+                                 f"{_gh_data(f'{status}: {path}; run kstate compile')}\n")
     return code
 
 
