@@ -14,6 +14,7 @@ import reprlib
 from ..errors import KstateError
 from . import limits as _limits
 from .limits import Limits
+from .packer import pack_stream
 from .records import INT_CODES, SECTION, SUBSECTION, eof, header, int_packer, magic
 
 ENTRY_KEYS = {"section", "state", "state_id", "version", "instance_id", "offset", "size", "fields",
@@ -429,7 +430,11 @@ def encode_doc(codecs, doc, byteorder: str | None = None, limits: Limits | None 
     bo = byteorder or (doc.get("byteorder") if isinstance(doc, dict) else None) or "little"
     if not isinstance(bo, str) or bo not in ("little", "big"):
         raise EncodeError("byteorder", f"expected 'little' or 'big', found {_show(bo)}")
-    try:
+    limits = limits or Limits()
+    blob = pack_stream(codecs, doc, bo, limits)  # the generated encoders: the common case
+    if blob is not None:
+        return blob
+    try:  # something is wrong or unusual: this walk names it (or encodes the unusual document)
         return Encoder(codecs, bo, limits).stream(doc)
     except RecursionError:
         raise EncodeError("", "the document nests too deeply") from None

@@ -4,7 +4,8 @@ A description (``describe.py``) comes either from a schema set in memory
 (``codecs_for(schema_set)``) or from the generated Python modules
 (``from_generated(path)``).  The ``CodecSet`` answers what the stream decoder
 and the encoder need: states by id and name, retired ids, the payload decoder
-of each (state, version, byte order), compiled on first use and cached.
+and payload encoder of each (state, version, byte order), compiled on first
+use and cached.
 """
 
 from __future__ import annotations
@@ -28,6 +29,23 @@ class CodecSet:
         self.by_id = {s["id"]: name for name, s in self.states.items()}
         self.retired_by_id = {i: name for name, i in desc["retired"].items()}
         self._compilers = {"little": Compiler(desc, "little"), "big": Compiler(desc, "big")}
+        self._encoders: dict = {}
+
+    def encoder(self, byteorder: str):
+        """The ``EncoderCompiler`` of one byte order (the generated payload encoders)."""
+        comp = self._encoders.get(byteorder)
+        if comp is None:
+            from .encoder_compiler import EncoderCompiler
+
+            comp = self._encoders[byteorder] = EncoderCompiler(self.desc, byteorder)
+        return comp
+
+    def encoder_source(self, state: str, version: int, byteorder: str = "little") -> str | None:
+        """The generated source of one payload encoder (size and pack), or None when that
+        layout is left to the descriptive encoder."""
+        comp = self.encoder(byteorder)
+        comp.payload_encoder(state, version)
+        return comp.sources.get((state, version))
 
     def compiler(self, byteorder: str) -> Compiler:
         return self._compilers[byteorder]
