@@ -195,3 +195,16 @@ def test_generated_source_holds_no_text_from_the_description():
     assert "import" not in src and "getcwd" not in src and "'" not in src.replace("'utf-8'", "").replace(
         "'surrogatepass'", "")
     assert codecs.encoder_source("bad", 1) is None
+
+
+def test_hex_with_spaces_counts_its_bytes(codec_sets):
+    """bytes.fromhex allows spaces: a count is the bytes, not half the characters."""
+    codecs = codec_sets[1]
+    from test_codec_diagnostics import feat_fields  # noqa: PLC0415
+    pts = [{"x": 1, "y": 2}, {"x": 3, "y": 4}]
+    doc = {"entries": [{"state": "feat", "fields": feat_fields(pts=pts, blob="aa  bb")}]}
+    for bo in ("little", "big"):
+        assert_agree(codecs, doc, bo, must_pack=True)
+        back = decode(codecs, encode(codecs, doc, bo))
+        assert back["diagnostics"] == []
+        assert back["entries"][0]["fields"]["blob"] == "aabb" and back["entries"][0]["fields"]["n"] == 2

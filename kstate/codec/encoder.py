@@ -83,6 +83,15 @@ def _hex(value, path: str, length: int | None = None) -> bytes:
     return data
 
 
+def _hex_len(value: str) -> int:
+    """Bytes a hex string holds (``bytes.fromhex`` allows spaces), for a count; a bad
+    string's error comes when its field is encoded."""
+    try:
+        return len(bytes.fromhex(value))
+    except ValueError:
+        return len(value) // 2
+
+
 class Encoder:
     def __init__(self, codecs, byteorder: str, limits: Limits | None = None):
         self.c = codecs
@@ -240,7 +249,7 @@ class Encoder:
                 shape = mb.get("shape")
                 if shape and shape[0] == "count" and mb["name"] in obj:
                     val = obj[mb["name"]]
-                    n = (len(val) // 2 if isinstance(val, str) else len(val)) if isinstance(val, (list, str)) else None
+                    n = (_hex_len(val) if isinstance(val, str) else len(val)) if isinstance(val, (list, str)) else None
                     if n is None:
                         raise EncodeError(f"{path}.{mb['name']}", "expected a list" if mb["type"][0] != "bytes"
                                           else "expected a hex string")
