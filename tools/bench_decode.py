@@ -3,46 +3,30 @@
 
 Three memfd-like streams (schemas/memfd.kstate, version 3, little-endian):
 1,000 entries x 16 folios; 1 entry x 1,000,000 folios; 5,000 small entries
-(no folios).  Both decoders produce the same Python values (checked); the
-script prints the best-of-N time of each, their ratio (goal: <= 1.5), and
-the peak memory of each measured with tracemalloc in a separate run.
+(no folios).  Both decoders produce the same Python values (checked).  Pairs
+of runs alternate (kstate first, then hand first, ...); the script prints
+the median time of each, the median and range of the pairs' ratios (goal:
+<= 1.2), and the peak memory of each (tracemalloc, a separate run).
 
-    python tools/bench_decode.py [--repeat N] [--schema schemas]
+    python tools/bench_decode.py [--pairs N] [--shape 0|1|2] [--schema schemas]
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import struct
 import sys
-import time
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kstate  # noqa: E402
+from benchlib import (FOLIO, HDR, HEADING, MEMFD_HEAD, MEMFD_ID, MEMFD_VERSION, SHAPES,  # noqa: E402
+                      build_stream, interleaved, peak, row)
 from kstate.codec import codecs_for  # noqa: E402
 from kstate.codec.decoder import decode_stream  # noqa: E402
 
-MEMFD_ID, MEMFD_VERSION = 16, 3
 SEALS = ((1, "SEAL"), (2, "SHRINK"), (4, "GROW"), (8, "WRITE"))
-HDR = struct.Struct("<iiiii")
-MEMFD_HEAD = struct.Struct("<QQII")
-FOLIO = struct.Struct("<QQ")
-
-
-def build_stream(entries: int, folios: int) -> bytes:
-    """A memfd v3 stream, written by hand with struct."""
-    out = bytearray(struct.pack("<I", 0x3B37778C))
-    folio_bytes = b"".join(FOLIO.pack((i & ((1 << 52) - 1)) | ((i % 4096) << 52), i) for i in range(folios))
-    for inst in range(entries):
-        payload = (MEMFD_HEAD.pack(inst * 4096, folios * 4096, 0x5, folios) + folio_bytes
-                   + f"memfd-{inst}".encode().ljust(16, b"\0"))
-        out += HDR.pack(2, MEMFD_ID, MEMFD_VERSION, inst, len(payload)) + payload
-    out += struct.pack("<i", -1)
-    return bytes(out)
 
 
 def _seals(v: int) -> list:
@@ -102,57 +86,29 @@ def hand_decode(data) -> list:
     return entries
 
 
-def best_time(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        try:
-            t = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - t)
-        finally:
-            gc.enable()
-    return best
-
-
-def peak(fn) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--pairs", type=int, default=9, help="interleaved pairs per shape (default 9)")
+    ap.add_argument("--shape", type=int, choices=range(len(SHAPES)), action="append",
+                    help="measure only this shape (0, 1, 2; repeatable)")
     ap.add_argument("--schema", default=str(Path(__file__).resolve().parent.parent / "schemas"))
     args = ap.parse_args(argv)
     codecs = codecs_for(kstate.load(args.schema))
-    shapes = [("1,000 entries x 16 folios", 1000, 16), ("1 entry x 1,000,000 folios", 1, 1_000_000),
-              ("5,000 small entries", 5000, 0)]
-    print(f"{'shape':<28} {'bytes':>10} {'kstate s':>10} {'hand s':>10} {'ratio':>6} "
-          f"{'kstate MiB':>11} {'hand MiB':>9}")
+    print(HEADING)
     worst = 0.0
-    for label, entries, folios in shapes:
+    for label, entries, folios in [SHAPES[i] for i in args.shape] if args.shape else SHAPES:
         data = build_stream(entries, folios)
         doc = decode_stream(codecs, data)
         assert not doc["diagnostics"], doc["diagnostics"][:3]
         assert doc["entries"] == hand_decode(data), "the two decoders disagree"
         del doc
-        repeat = max(2, args.repeat if folios < 100_000 else args.repeat // 2)
-        tk = best_time(lambda: decode_stream(codecs, data), repeat)
-        th = best_time(lambda: hand_decode(data), repeat)
+        pairs = max(3, args.pairs if folios < 100_000 else args.pairs // 2)
+        t = interleaved(lambda: decode_stream(codecs, data), lambda: hand_decode(data), pairs)
         mk = peak(lambda: decode_stream(codecs, data))
         mh = peak(lambda: hand_decode(data))
-        ratio = tk / th
-        worst = max(worst, ratio)
-        print(f"{label:<28} {len(data):>10} {tk:>10.4f} {th:>10.4f} {ratio:>6.2f} "
-              f"{mk / 2**20:>11.1f} {mh / 2**20:>9.1f}")
-    print(f"worst ratio: {worst:.2f} (goal: <= 1.5)")
+        worst = max(worst, t["ratio"])
+        print(row(label, len(data), t, mk, mh))
+    print(f"worst median ratio: {worst:.2f} (goal: <= 1.2)")
     return 0
 
 
