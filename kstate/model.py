@@ -601,11 +601,12 @@ class SchemaSet:
 
     # --- the Python API the spec names (kstate.load(...).decode/.encode/.check) ---
 
-    def decode(self, data, lenient: bool = False):
-        """Decode a KSTATE stream into the decode document (docs/cli.md's JSON shape)."""
+    def decode(self, data, lenient: bool = False, arrays: str = "list"):
+        """Decode a KSTATE stream into the decode document (docs/cli.md's JSON shape);
+        ``arrays="memoryview"``: long arrays as zero-copy views (docs/codec.md)."""
         from .codec import decode
 
-        return decode(self, data, lenient=lenient)
+        return decode(self, data, lenient=lenient, arrays=arrays)
 
     def encode(self, doc, byteorder: str | None = None) -> bytes:
         """Encode a decode document (docs/cli.md's JSON shape) into a KSTATE stream, in

@@ -17,17 +17,20 @@ from __future__ import annotations
 from .encoder import EncodeError
 from .limits import Limits
 from .runtime import CodecSet, codecs_for, from_generated
+from .views import ArrayView
 
-__all__ = ["decode", "encode", "EncodeError", "CodecSet", "Limits", "codecs_for", "from_generated"]
+__all__ = ["decode", "encode", "ArrayView", "EncodeError", "CodecSet", "Limits", "codecs_for", "from_generated"]
 
 
-def decode(schema_set, data, lenient: bool = False, limits: Limits | None = None) -> dict:
+def decode(schema_set, data, lenient: bool = False, limits: Limits | None = None, arrays: str = "list") -> dict:
     """Decode a KSTATE stream; never raises on bad data (diagnostics say what is wrong).
 
-    ``limits`` overrides the resource limits of ``kstate.codec.limits`` for this call."""
+    ``limits`` overrides the resource limits of ``kstate.codec.limits`` for this call.
+    ``arrays="memoryview"``: long arrays of fixed-size, check-free elements are
+    zero-copy ``ArrayView`` objects over ``data`` instead of lists (``views.py``)."""
     from .decoder import decode_stream
 
-    return decode_stream(codecs_for(schema_set), data, lenient, limits)
+    return decode_stream(codecs_for(schema_set), data, lenient, limits, arrays)
 
 
 def encode(schema_set, doc, byteorder: str | None = None, limits: Limits | None = None) -> bytes:

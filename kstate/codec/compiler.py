@@ -32,6 +32,7 @@ import struct
 from . import limits as _limits
 from .records import INT_CODES
 from .values import Fail, char_value, flags_value
+from .views import ArrayView, Element
 
 HEADER_SIZE = 20
 INLINE_ARRAY_MAX = 16  # fixed arrays up to this length are unpacked inline
@@ -66,11 +67,13 @@ class _Fixed:
 class Compiler:
     """Turns description layouts into decoder functions, caching them."""
 
-    def __init__(self, desc: dict, byteorder: str):
+    def __init__(self, desc: dict, byteorder: str, views: bool = False):
         self.desc = desc
         self.byteorder = byteorder
         self.bo = "<" if byteorder == "little" else ">"
-        self.ns: dict = {"Fail": Fail, "_char": char_value, "_flags": flags_value}
+        self.views = views  # arrays="memoryview": long arrays of check-free elements as ArrayView
+        self.ns: dict = {"Fail": Fail, "_char": char_value, "_flags": flags_value, "_view": ArrayView}
+        self._elements: dict = {}
         self._names = 0
         self._texts: dict[str, str] = {}
         self.cache: dict = {}
@@ -266,6 +269,60 @@ class Compiler:
         src = "\n".join(L) + "\n"
         exec(compile(src, f"<kstate codec {name}>", "exec"), self.ns)  # noqa: S102 - text made here
         return name
+
+    def _view_element(self, typ: tuple) -> str | None:
+        """The constant holding the views.Element of ``typ``, or None when its values
+        need a check (or the view would not be flat): those arrays stay lists."""
+        key = typ
+        if key not in self._elements:
+            layout: list = []
+            element = None
+            if self._flat(typ, "", layout):
+                ep = self.fixed_plan(typ)
+                vs = [f"v{j}" for j in range(ep.nvars)]
+                checks: list[str] = []
+                expr = ep.build(vs, "0", "''", checks)
+                if not checks and len(layout) == ep.nvars:
+                    build = None
+                    if not (len(vs) == 1 and expr == vs[0]):
+                        fn = self._fn()
+                        src = f"def {fn}({', '.join(vs)}):\n    return {expr}\n"
+                        exec(compile(src, f"<kstate codec {fn}>", "exec"), self.ns)  # noqa: S102
+                        build = self.ns[fn]
+                    element = self._const("V", Element(struct.Struct(self.bo + "".join(ep.codes)), build, layout))
+            self._elements[key] = element
+        return self._elements[key]
+
+    def element_key(self, typ: tuple):
+        """The views.Element.key of ``typ`` (None: its arrays are never views)."""
+        name = self._view_element(typ)
+        return None if name is None else self.ns[name].key
+
+    def _flat(self, typ: tuple, prefix: str, out: list, depth: int = 0) -> bool:
+        """Append ``typ``'s (name, struct code, bits parts) to ``out``; False if a value of
+        it needs a check (bool, enum, flags, unused bits, a fixed value, @range)."""
+        kind = typ[0]
+        if kind in ("int", "addr", "folio", "char", "bytes"):
+            out.append((prefix, self.fixed_plan(typ).codes[0], None))
+            return True
+        if kind != "struct" or depth > 4:
+            return False
+        for mb in self.desc["structs"][typ[1]]:
+            if "bits" in mb:
+                code, _, parts, unused = self._bits_parts(mb)
+                if unused:
+                    return False
+                out.append((prefix + self._group_name(mb), code, parts))
+                continue
+            shape = mb.get("shape")
+            if "fixed" in mb or "range" in mb or (shape is not None and (
+                    shape[0] != "fixed" or shape[1] > INLINE_ARRAY_MAX or mb["type"][0] == "bytes")):
+                return False
+            name = prefix + mb["name"]
+            for sub in ([name] if shape is None else [f"{name}[{i}]" for i in range(shape[1])]):
+                if not self._flat(mb["type"], sub if mb["type"][0] != "struct" else sub + ".", out, depth + 1):
+                    return False
+        return True
 
     def _struct_plan(self, name: str) -> _Fixed:
         plan = self._plans.get(name)  # memoized: a struct used n times is planned once
@@ -471,6 +528,13 @@ class Compiler:
             if es is not None:
                 L.append(f"    if end - off < {_lit(n * es)}: raise Fail.truncated(off, end, path, "
                          f"{self._const('R', ((name, 0, n * es),))})")
+        view = self._view_element(typ) if self.views and es is not None and typ[0] != "bytes" else None
+        if view is not None:  # zero-copy: the bytes and how to read them, nothing unpacked
+            L.append("    ctx.values -= 1")
+            L.append(f"    if ctx.values < 0: raise ctx.too_many(off, {fpath})")
+            L.append(f"    f[{key}] = _view(buf[off:off + n * {_lit(es)}], {view})")
+            L.append(f"    off += n * {_lit(es)}")
+            return
         if es is None or typ[0] == "bytes":  # nested states charge themselves; bytes: one string
             L.append("    ctx.values -= 1")
         else:

@@ -27,9 +27,10 @@ class _Ctx:
     """Per-decode state handed to the payload decoders."""
 
     __slots__ = ("codecs", "byteorder", "lenient", "diags", "section_type", "hdr", "limits", "values",
-                 "depth")
+                 "depth", "views")
 
-    def __init__(self, codecs, byteorder: str, lenient: bool, limits: Limits):
+    def __init__(self, codecs, byteorder: str, lenient: bool, limits: Limits, views: bool = False):
+        self.views = views
         self.codecs = codecs
         self.byteorder = byteorder
         self.lenient = lenient
@@ -92,7 +93,7 @@ class _Ctx:
             if self.values < 0:
                 raise self.too_many(off, path)
             _check_version(state, sdesc, version, off, path)
-            fn = self.codecs.payload_decoder(state, version, self.byteorder)
+            fn = self.codecs.payload_decoder(state, version, self.byteorder, self.views)
             self.depth += 1
             try:
                 fields, pos = fn(buf, payload, pend, path, self)
@@ -178,7 +179,11 @@ def _unknown_state_message(sid: int, by_id: dict, buf, off: int, n: int, hdr) ->
             f"(is --schema the schemas of the kernel that wrote the stream?)")
 
 
-def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = None) -> dict:
+def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = None,
+                  arrays: str = "list") -> dict:
+    if arrays not in ("list", "memoryview"):
+        raise ValueError(f"arrays: expected 'list' or 'memoryview', found {arrays!r}")
+    views = arrays == "memoryview"
     limits = limits or Limits()
     buf = _as_buffer(data)
     n = len(buf)
@@ -201,13 +206,13 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
                                  + ("" if len(head) == 4 else f" ({n} byte(s))")})
         return doc
     doc["byteorder"] = byteorder
-    ctx = _Ctx(codecs, byteorder, lenient, limits)
+    ctx = _Ctx(codecs, byteorder, lenient, limits, views)
     max_entries = limits.entries
     nent = 0  # entries (sections and subsections) read
     ctx.diags = diags
     hdr = ctx.hdr
     states, by_id, retired_by_id = codecs.states, codecs.by_id, codecs.retired_by_id
-    decoder_of = codecs.compiler(byteorder).payload_decoder
+    decoder_of = codecs.compiler(byteorder, views).payload_decoder
     entries = doc["entries"]
     seen: set = set()
     fast: dict = {}  # (state_id, version) -> (payload decoder, state name)

@@ -15,6 +15,7 @@ from ..errors import KstateError
 from . import limits as _limits
 from .limits import Limits
 from .packer import pack_stream
+from .views import ArrayView
 from .records import INT_CODES, SECTION, SUBSECTION, eof, header, int_packer, magic
 
 ENTRY_KEYS = {"section", "state", "state_id", "version", "instance_id", "offset", "size", "fields",
@@ -249,6 +250,8 @@ class Encoder:
                 shape = mb.get("shape")
                 if shape and shape[0] == "count" and mb["name"] in obj:
                     val = obj[mb["name"]]
+                    if isinstance(val, ArrayView):
+                        val = val.tolist()
                     n = (_hex_len(val) if isinstance(val, str) else len(val)) if isinstance(val, (list, str)) else None
                     if n is None:
                         raise EncodeError(f"{path}.{mb['name']}", "expected a list" if mb["type"][0] != "bytes"
@@ -323,6 +326,8 @@ class Encoder:
             if "max" in mb and len(data) > mb["max"]:
                 raise EncodeError(path, f"expected at most @max({mb['max']}) bytes, found {len(data)}")
             return data
+        if isinstance(value, ArrayView):  # decode(..., arrays="memoryview")
+            value = value.tolist()
         if not isinstance(value, list):
             raise EncodeError(path, f"expected a list, found {type(value).__name__}")
         if shape[0] == "fixed" and len(value) != shape[1]:

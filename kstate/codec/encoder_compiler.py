@@ -34,7 +34,9 @@ from __future__ import annotations
 import struct
 
 from . import limits as _limits
+from .compiler import Compiler
 from .records import HEADER_SIZE, INT_CODES
+from .views import ArrayView
 
 INLINE_ARRAY_MAX = 16  # fixed arrays of scalars up to this length are unrolled
 MAX_SOURCE_LINES = 20_000  # past this, a layout is left to the descriptive encoder
@@ -114,7 +116,7 @@ class EncoderCompiler:
         self.desc = desc
         self.byteorder = byteorder
         self.bo = "<" if byteorder == "little" else ">"
-        self.ns: dict = {"_B": Bail, "_M": _MISSING, "_hex": _hex, "_hexn": _hex_n, "_hexlen": _hex_len,
+        self.ns: dict = {"_AV": ArrayView, "_B": Bail, "_M": _MISSING, "_hex": _hex, "_hexn": _hex_n, "_hexlen": _hex_len,
                          "_charb": _char_bytes, "_allint": _all_int}
         self._names = 0
         self._lines = 0
@@ -123,6 +125,8 @@ class EncoderCompiler:
         self._depths: dict | None = None
         self._sizes: dict = {}
         self._infos: dict | None = None
+        self._view_keys: dict = {}
+        self._view_decoder = Compiler(desc, byteorder, views=True)  # knows which arrays are views
 
     # --- helpers ---------------------------------------------------------------
 
@@ -289,7 +293,7 @@ class EncoderCompiler:
                 if mb["type"][0] == "bytes":
                     self._line(body, f"{a} = _hex({a})")
                 else:
-                    self._line(body, f"if type({a}) is not list: raise _B")
+                    self._line(body, f"if type({a}) is not list and type({a}) is not _AV: raise _B")
                 present[0] += 1
                 arrays[mb["name"]] = a
                 if shape[1] in counts:
@@ -353,9 +357,9 @@ class EncoderCompiler:
             return
         if shape[0] == "fixed":
             n = _int(shape[1])
-            self._line(body, f"if type({v}) is not list or len({v}) != {n!r}: raise _B")
+            self._line(body, f"if type({v}) is not list and type({v}) is not _AV or len({v}) != {n!r}: raise _B")
         elif shape[0] == "rest":
-            self._line(body, f"if type({v}) is not list: raise _B")
+            self._line(body, f"if type({v}) is not list and type({v}) is not _AV: raise _B")
         if amax is not None:
             self._line(body, f"if len({v}) > {_int(amax)!r}: raise _B")
         kind = typ[0]
@@ -366,12 +370,31 @@ class EncoderCompiler:
             self._line(body, f"    off = ctx.npack(buf, off, {self._const('T', typ[1])}, {e}, st)")
             return
         if shape[0] == "fixed" and 0 < shape[1] <= INLINE_ARRAY_MAX and kind != "struct":
+            self._line(body, f"if type({v}) is _AV: {v} = {v}.tolist()")
             elems = [self._var("x") for _ in range(shape[1])]
             self._line(body, f"{', '.join(elems)}, = {v}")
             for el in elems:
                 self.value(typ, el, body)
             return
         self._flush(body)
+        # a view of the same element layout (decode(..., arrays="memoryview")): its bytes
+        view_key = self._const("VK", self._view_key(typ))
+        self._line(body, f"if type({v}) is _AV:")
+        self._line(body, f"    if {v}.element.key != {view_key}: {v} = {v}.tolist()")
+        self._line(body, "    else:")
+        self._line(body, f"        buf[off:off + len({v}.raw)] = {v}.raw")
+        self._line(body, f"        off += len({v}.raw)")
+        self._line(body, f"if type({v}) is list:")
+        body.indent += 1
+        self._array_loop(typ, v, body)
+        body.indent -= 1
+
+    def _view_key(self, typ: tuple):
+        """The views.Element.key a view of ``typ`` elements has (in this byte order)."""
+        return self._view_keys.setdefault(typ, self._view_decoder.element_key(typ))
+
+    def _array_loop(self, typ: tuple, v: str, body: _Body) -> None:
+        kind = typ[0]
         if kind in ("int", "addr", "folio"):
             code = INT_CODES[typ[1]][0] if kind == "int" else "Q"
             pack = self._const("N", _list_packer(self.bo + code))

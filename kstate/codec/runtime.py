@@ -47,11 +47,18 @@ class CodecSet:
         comp.payload_encoder(state, version)
         return comp.sources.get((state, version))
 
-    def compiler(self, byteorder: str) -> Compiler:
-        return self._compilers[byteorder]
+    def compiler(self, byteorder: str, views: bool = False) -> Compiler:
+        """The payload decoders of one byte order (``views``: those of ``arrays="memoryview"``)."""
+        if not views:
+            return self._compilers[byteorder]
+        key = byteorder + "/views"
+        comp = self._compilers.get(key)
+        if comp is None:
+            comp = self._compilers[key] = Compiler(self.desc, byteorder, views=True)
+        return comp
 
-    def payload_decoder(self, state: str, version: int, byteorder: str):
-        return self._compilers[byteorder].payload_decoder(state, version)
+    def payload_decoder(self, state: str, version: int, byteorder: str, views: bool = False):
+        return self.compiler(byteorder, views).payload_decoder(state, version)
 
     def source(self, state: str, version: int, byteorder: str = "little") -> str:
         """The generated Python source of one payload decoder (for docs and debugging)."""
@@ -59,10 +66,10 @@ class CodecSet:
         c.payload_decoder(state, version)
         return c.sources[(state, version)]
 
-    def decode(self, data, lenient: bool = False, limits=None) -> dict:
+    def decode(self, data, lenient: bool = False, limits=None, arrays: str = "list") -> dict:
         from .decoder import decode_stream
 
-        return decode_stream(self, data, lenient, limits)
+        return decode_stream(self, data, lenient, limits, arrays)
 
     def encode(self, doc, byteorder: str | None = None, limits=None) -> bytes:
         from .encoder import encode_doc
