@@ -27,6 +27,7 @@ namespace the code runs in (``_text``), looked up by a made-up name.
 
 from __future__ import annotations
 
+import re
 import struct
 
 from . import limits as _limits
@@ -415,7 +416,8 @@ class Compiler:
         layout = self.desc["states"][state]["layouts"][version]
         fname = self._fn()
         weight = 1 + sum(self.member_weight(mb) for mb in layout if self.is_inline(mb))
-        L = [f"def {fname}(buf, off, end, path, ctx):", "    f = {}",
+        self._items: list = []  # (key constant, expression): the fields dict, built once at the end
+        L = [f"def {fname}(buf, off, end, path, ctx):",
              f"    ctx.values -= {_lit(weight)}",
              "    if ctx.values < 0: raise ctx.too_many(off, path)"]
         counts = {}  # count field name -> its number, then (var, off var)
@@ -436,8 +438,15 @@ class Compiler:
                 self._variable(L, layout[i], counts, k)
                 k += 1
                 i += 1
-        L.append("    return f, off")
+        L.append("    return {" + ", ".join(f"{k}: {e}" for k, e in self._items) + "}, off")
         return "\n".join(L) + "\n", fname
+
+    def _field(self, key: str) -> str:
+        """A new local holding the value of field ``key`` (a key constant), for the dict at the end."""
+        self._names += 1
+        var = f"fv{self._names}"
+        self._items.append((key, var))
+        return var
 
     def _spans(self, members) -> tuple[list[str], list[tuple], int]:
         """The struct codes of a run of fixed-size members, each member's
@@ -492,7 +501,10 @@ class Compiler:
         for c in checks:
             L.append("    " + c)
         for key, expr in items:
-            L.append(f"    f[{self._text(key)}] = {expr}")
+            if re.search(r"\boff\b", expr):  # reads at an offset (a long array's helper): now
+                L.append(f"    {self._field(self._text(key))} = {expr}")
+            else:
+                self._items.append((self._text(key), expr))
         L.append(f"    off += {_lit(size)}")
 
     def _variable(self, L: list[str], mb: dict, counts: dict, k: int) -> None:
@@ -500,7 +512,7 @@ class Compiler:
         key = self._text(name)
         fpath = self._padd("path", "." + name)
         if shape is None:  # a nested state
-            L.append(f"    f[{key}], off = ctx.nested({self._text(typ[1])}, buf, off, end, {fpath})")
+            L.append(f"    {self._field(key)}, off = ctx.nested({self._text(typ[1])}, buf, off, end, {fpath})")
             return
         amax = None if mb.get("max") is None else _lit(mb["max"])
         es = self.size_of(typ)
@@ -532,7 +544,7 @@ class Compiler:
         if view is not None:  # zero-copy: the bytes and how to read them, nothing unpacked
             L.append("    ctx.values -= 1")
             L.append(f"    if ctx.values < 0: raise ctx.too_many(off, {fpath})")
-            L.append(f"    f[{key}] = _view(buf[off:off + n * {_lit(es)}], {view})")
+            L.append(f"    {self._field(key)} = _view(buf[off:off + n * {_lit(es)}], {view})")
             L.append(f"    off += n * {_lit(es)}")
             return
         if es is None or typ[0] == "bytes":  # nested states charge themselves; bytes: one string
@@ -546,10 +558,10 @@ class Compiler:
             L.append(f"        v, off = ctx.nested({self._text(typ[1])}, buf, off, end, "
                      f"{fpath} + '[' + str(i) + ']')")
             L.append("        lst.append(v)")
-            L.append(f"    f[{key}] = lst")
+            L.append(f"    {self._field(key)} = lst")
             return
         if typ[0] == "bytes":
-            L.append(f"    f[{key}] = buf[off:off + n].hex()")
+            L.append(f"    {self._field(key)} = buf[off:off + n].hex()")
             L.append("    off += n")
             return
         ep = self.fixed_plan(typ)
@@ -568,9 +580,9 @@ class Compiler:
             for c in checks:
                 L.append("        " + c)
             L.append(f"        lst.append({expr})")
-            L.append(f"    f[{key}] = lst")
+            L.append(f"    {self._field(key)} = lst")
         elif expr == vs[0] and len(vs) == 1:
-            L.append(f"    f[{key}] = [{vs[0]} for {target} in {src}]")
+            L.append(f"    {self._field(key)} = [{vs[0]} for {target} in {src}]")
         else:
-            L.append(f"    f[{key}] = [{expr} for {target} in {src}]")
+            L.append(f"    {self._field(key)} = [{expr} for {target} in {src}]")
         L.append(f"    off += n * {size}")

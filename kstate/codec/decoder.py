@@ -215,6 +215,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
     decoder_of = codecs.compiler(byteorder, views).payload_decoder
     entries = doc["entries"]
     seen: set = set()
+    slow_sections: list = []  # SECTION entries of the full path: "subsections" is added at the end
     fast: dict = {}  # (state_id, version) -> (payload decoder, state name)
     parent = None  # (entry dict, state name | None, version, instance, last subsection index)
     off = 4
@@ -234,8 +235,8 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
             if stype == SECTION:
                 hit = fast.get((sid, version))
                 pend = off + HEADER_SIZE + size
-                if hit is not None and size >= 0 and pend <= n and (sid, inst) not in seen \
-                        and nent < max_entries:
+                key = (sid, inst)
+                if hit is not None and size >= 0 and pend <= n and key not in seen and nent < max_entries:
                     fn, name = hit
                     path = f"{name}[instance {inst}]"
                     mark = len(diags)
@@ -247,7 +248,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
                         pos = -1
                     if pos == pend:
                         nent += 1
-                        seen.add((sid, inst))
+                        seen.add(key)
                         entry = {"section": "section", "state": name, "state_id": sid, "version": version,
                                  "instance_id": inst, "offset": off, "size": size, "fields": fields,
                                  "subsections": []}
@@ -288,6 +289,8 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
         rname = None if name else retired_by_id.get(sid)
         entry = {"section": SECTION_NAMES.get(stype, stype), "state": name or rname, "state_id": sid,
                  "version": version, "instance_id": inst, "offset": off, "size": size}
+        if stype == SECTION:
+            slow_sections.append(entry)
         if is_sub and parent is not None:
             ppath = parent[5]
             path = f"{ppath}/{name or rname or f'state {sid}'}"
@@ -401,7 +404,6 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
         entry["fields"] = fields
         container.append(entry)
         off = pend
-    for e in entries:  # every SECTION entry lists its subsections, after its fields
-        if e["section"] == "section":
-            e.setdefault("subsections", [])
+    for e in slow_sections:  # every SECTION entry lists its subsections, after its fields
+        e.setdefault("subsections", [])
     return doc
