@@ -11,9 +11,29 @@ from pathlib import Path
 
 from . import model as m
 from .build import build
-from .errors import UsageError
+from .errors import Diagnostic, SchemaError, Span, UsageError
+from .limits import MAX_SNAPSHOT_BYTES
 from .loader import read_sources
 from .snapshot import from_json
+
+
+def _read_snapshot(spec: str) -> str:
+    """A snapshot's text, read no further than MAX_SNAPSHOT_BYTES (a device or a
+    pipe ends there)."""
+    try:
+        with open(spec, "rb") as f:
+            raw = f.read(MAX_SNAPSHOT_BYTES + 1)
+    except OSError as err:
+        raise UsageError(f"{spec}: cannot read: {err.strerror}") from None
+    if len(raw) > MAX_SNAPSHOT_BYTES:
+        raise SchemaError([Diagnostic("FILE_TOO_LARGE", f"{spec} is larger than {MAX_SNAPSHOT_BYTES} bytes "
+                                      "(the limit of a snapshot)", Span(spec, 1, 1))])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise SchemaError([Diagnostic("BAD_ENCODING", f"{spec} is not valid UTF-8 (byte {err.start})",
+                                      Span(spec, line, 1))]) from None
 
 
 def describe(specs: list[str]) -> str:
@@ -33,14 +53,7 @@ def load_side(specs: list[str]) -> m.SchemaSet:
     if jsons:
         if len(specs) != 1:
             raise UsageError("a snapshot JSON stands alone; give it as the only path")
-        path = Path(jsons[0])
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"{jsons[0]}: cannot read: {err.strerror}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"{jsons[0]}: not UTF-8 text") from None
-        return from_json(text, jsons[0])
+        return from_json(_read_snapshot(jsons[0]), jsons[0])
     sources, source_map = read_sources(specs)
     schema_set = build(sources, source_map)
     schema_set.origin = describe(specs)

@@ -5,8 +5,8 @@ without the old sources, and what ``decode --schema`` accepts in place of
 ``.kstate`` files.  It holds the whole model: every item with its source
 position, every member with its versions and annotations, and every state's
 every layout.  ``to_json`` writes it; ``from_json`` rebuilds the same model
-(layouts are recomputed from the members and checked against the stored
-ones).  Keys come in a fixed order; the output is byte-identical for the
+through ``snapshot_read`` (the same rules as ``.kstate`` text; layouts are
+recomputed from the members and checked against the stored ones).  Keys come in a fixed order; the output is byte-identical for the
 same schemas.
 """
 
@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 
 from . import model as m
-from .errors import Span, UsageError
+from .errors import Diagnostic, SchemaError, Span
+from .limits import MAX_SNAPSHOT_BYTES
 
 FORMAT = "kstate-snapshot"
 FORMAT_VERSION = 1
@@ -156,161 +157,41 @@ def is_snapshot(data: object) -> bool:
     return isinstance(data, dict) and data.get("format") == FORMAT
 
 
-def _span(d: dict | None) -> Span | None:
-    if d is None:
-        return None
-    return Span(str(d["file"]), int(d["line"]), int(d["column"]))
-
-
-class _Reader:
-    def __init__(self, doc: dict):
-        self.doc = doc
-        self.files = {f["path"]: m.SchemaFile(f["path"], f["display"], tuple(f["imports"]))
-                      for f in doc["files"]}
-        self.by_display = {f.display: f for f in self.files.values()}
-        self.enums: dict[str, m.Enum] = {}
-        self.structs: dict[str, m.Struct] = {}
-        self.states: dict[str, m.State] = {}
-        self.struct_docs = {s["name"]: s for s in doc["structs"]}
-        self.state_docs = {s["name"]: s for s in doc["states"]}
-
-    def file_of(self, d: dict) -> m.SchemaFile:
-        f = self.by_display.get(d["file"])
-        if f is None:
-            raise ValueError(f"item position names unknown file {d['file']!r}")
-        return f
-
-    def value_type(self, t: dict) -> m.ValueType:
-        kind = t["kind"]
-        if kind == "int":
-            if t["name"] not in m.INT_TYPES:
-                raise ValueError(f"unknown integer type {t['name']!r}")
-            return m.int_type(t["name"])
-        if kind == "bool":
-            return m.BoolType()
-        if kind == "char":
-            return m.CharType(int(t["length"]))
-        if kind == "bytes":
-            return m.BytesType()
-        if kind == "addr":
-            if t["area"] not in m.ADDR_AREAS:
-                raise ValueError(f"unknown addr area {t['area']!r}")
-            return m.AddrType(t["area"])
-        if kind == "folio":
-            return m.FolioType()
-        if kind in ("enum", "flags"):
-            return m.EnumType(self.enums[t["name"]])
-        if kind == "struct":
-            return m.StructType(self.struct(t["name"], ()))
-        if kind == "state":
-            return ("state", t["name"])  # resolved once all states exist
-        raise ValueError(f"unknown type kind {kind!r}")
-
-    def shape(self, d: dict | None) -> m.Shape | None:
-        if d is None:
-            return None
-        if d["kind"] == "fixed":
-            return m.Fixed(int(d["length"]))
-        if d["kind"] == "count":
-            return m.Counted(str(d["field"]))
-        if d["kind"] == "rest":
-            return m.Rest()
-        raise ValueError(f"unknown shape {d['kind']!r}")
-
-    def member(self, d: dict) -> m.Member:
-        if "bits" in d:
-            fields = tuple(m.BitsField(b["name"], int(b["width"]), int(b["offset"]), _span(b),
-                                       b.get("c_name") or b["name"], b.get("doc"))
-                           for b in d["fields"])
-            return m.BitsGroup(m.int_type(d["bits"]), fields, _span(d), d.get("doc"))
-        f = m.Field(d["name"], self.value_type(d["type"]), _span(d), pointer=bool(d["pointer"]),
-                    shape=self.shape(d["shape"]), fixed=d["fixed"], since=d["since"],
-                    removed=d["removed"], reason=d["reason"], discard=bool(d["discard"]), max=d["max"],
-                    range=tuple(d["range"]) if d["range"] else None,
-                    custom=(d["custom"]["save"], d["custom"]["restore"]) if d["custom"] else None,
-                    c_name=d.get("c_name") or d["name"], doc=d.get("doc"))
-        f.since_span = f.removed_span = f.span
-        return f
-
-    def struct(self, name: str, stack: tuple) -> m.Struct:
-        if name in self.structs:
-            return self.structs[name]
-        if name in stack:
-            raise ValueError(f"struct {name!r} contains itself")
-        d = self.struct_docs[name]
-        members = tuple(self.member(mb) for mb in d["members"])
-        st = m.Struct(name, members, _span(d), self.file_of(d), sum(mb.size for mb in members),
-                      d.get("doc"), d.get("c_name") or name)
-        self.structs[name] = st
-        return st
-
-    def read(self, origin: str) -> m.SchemaSet:
-        doc = self.doc
-        consts = {c["name"]: m.Const(c["name"], int(c["value"]), _span(c), self.file_of(c), c.get("doc"),
-                                     c.get("expr", "")) for c in doc["constants"]}
-        for e in doc["enums"]:
-            values = tuple(m.EnumValue(v["name"], int(v["value"]), _span(v), v["c_name"], v.get("doc"))
-                           for v in e["values"])
-            self.enums[e["name"]] = m.Enum(e["name"], e["kind"], m.int_type(e["type"]), values, _span(e),
-                                           self.file_of(e), e.get("doc"))
-        for name in self.struct_docs:
-            self.struct(name, ())
-        for d in doc["states"]:
-            subs = tuple(m.Subsection(sub["name"], _span(sub), sub["since"], sub.get("doc"))
-                         for sub in d["subsections"])
-            st = m.State(d["name"], int(d["id"]), int(d["version"]), int(d["min_version"]),
-                         tuple(self.member(mb) for mb in d["members"]), subs, _span(d), self.file_of(d),
-                         _span(d.get("id_position")), _span(d.get("version_position")),
-                         _span(d.get("min_version_position")), d.get("doc"), d.get("c_name") or d["name"])
-            self.states[st.name] = st
-        for st in self.states.values():
-            for mb in st.members:
-                if not mb.is_bits and isinstance(mb.type, tuple):
-                    mb.type = m.StateType(self.states[mb.type[1]])
-            for sub in st.subsections:
-                sub.state = self.states[sub.name]
-                sub.state.parent = st
-            counts: dict[str, list[str]] = {}
-            for mb in st.members:
-                if not mb.is_bits and isinstance(mb.shape, m.Counted):
-                    counts.setdefault(mb.shape.count, []).append(mb.name)
-            for mb in st.members:
-                if not mb.is_bits:
-                    mb.counts = tuple(counts.get(mb.name, ()))
-            for v in st.versions:
-                st.layouts[v] = tuple(mb for mb in st.members if mb.present_in(v))
-        for d in doc["states"]:
-            st = self.states[d["name"]]
-            for layout in d["layouts"]:
-                v = int(layout["version"])
-                if v not in st.layouts or _layout_names(st.layouts[v]) != list(layout["fields"]):
-                    raise ValueError(f"state {st.name!r}: stored layout of version {v} does not match "
-                                     "its members")
-        retired = {r["name"]: m.RetiredState(r["name"], int(r["id"]), r["reason"], _span(r),
-                                             self.file_of(r), None, r.get("doc"))
-                   for r in doc["retired"]}
-        everything = {**consts, **self.enums, **self.structs, **self.states, **retired}
-        for fd in doc["files"]:
-            f = self.files[fd["path"]]
-            f.items = [everything[i["name"]] for i in fd["items"]]
-        files = sorted(self.files.values(), key=lambda f: f.path)
-        return m.SchemaSet(files, consts, dict(self.enums), dict(self.structs), dict(self.states),
-                           retired, [], origin)
-
-
 def from_json(text: str, origin: str) -> m.SchemaSet:
-    """Rebuild the model from a snapshot; ``UsageError`` when it is not one."""
+    """Rebuild the model from a snapshot.  The snapshot is input: it is checked
+    like ``.kstate`` text (``snapshot_read``); ``SchemaError`` with every problem,
+    positioned in the JSON text and naming the JSON path, when it breaks a rule."""
+    from .snapshot_read import CODE, _JsonText, read
+
+    where = _JsonText(origin, text)
+
+    def fail(code: str, message: str, line: int = 1, column: int = 1):
+        return SchemaError([Diagnostic(code, message, Span(origin, line, column))], where)
+
+    if len(text) > MAX_SNAPSHOT_BYTES:
+        raise fail("FILE_TOO_LARGE", f"{origin} is larger than {MAX_SNAPSHOT_BYTES} bytes (the limit of a "
+                   "snapshot)")
     try:
         doc = json.loads(text)
-    except ValueError as err:
-        raise UsageError(f"{origin}: not valid JSON: {err}") from None
+    except json.JSONDecodeError as err:
+        raise fail(CODE, f"not valid JSON: {err.msg}", err.lineno, err.colno) from None
+    except RecursionError:
+        raise fail(CODE, "not valid JSON: arrays and objects nest too deeply") from None
+    except ValueError as err:  # an integer of more than 4300 digits
+        raise fail(CODE, f"not valid JSON: {str(err).split(';')[0]}") from None
     if not is_snapshot(doc):
-        raise UsageError(f"{origin}: not a kstate snapshot (no \"format\": \"{FORMAT}\")")
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise UsageError(f"{origin}: snapshot format_version {doc.get('format_version')!r} is not "
-                         f"supported (this kstate reads {FORMAT_VERSION})")
-    try:
-        return _Reader(doc).read(origin)
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as err:
-        detail = f"missing key {err}" if isinstance(err, KeyError) else str(err)
-        raise UsageError(f"{origin}: malformed kstate snapshot: {detail}") from None
+        found = doc.get("format") if isinstance(doc, dict) else None
+        raise fail(CODE, f"$.format: not a kstate snapshot (expected \"format\": \"{FORMAT}\", found "
+                   f"{json.dumps(found)[:60] if isinstance(found, str) else 'none'})",
+                   *_at(where, "$.format"))
+    if type(doc.get("format_version")) is not int or doc["format_version"] != FORMAT_VERSION:
+        found = doc.get("format_version")
+        shown = found if type(found) is int and abs(found) < 1 << 64 else "another value"
+        raise fail(CODE, f"$.format_version: snapshot format_version {shown} is not supported (this "
+                   f"kstate reads {FORMAT_VERSION})", *_at(where, "$.format_version"))
+    return read(text, origin, doc)
+
+
+def _at(where, path: str) -> tuple[int, int]:
+    span = where.span(path)
+    return span.line, span.column
