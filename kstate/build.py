@@ -643,7 +643,7 @@ class _Builder:
             self.r.error("BAD_VERSION", f"state '{node.name.text}' spans {version - min_version + 1} "
                          f"versions ({min_version} .. {version}); a state supports at most "
                          f"{MAX_VERSION_SPAN}", mv_span or v_span,
-                         f"set min_version = {version - MAX_VERSION_SPAN + 1} (or higher): readers "
+                         help=f"set min_version = {version - MAX_VERSION_SPAN + 1} (or higher): readers "
                          "drop the oldest versions")
             ok = False
         if not ok:

@@ -848,5 +848,6 @@ def _mapped(diags, syn: _Syntax, where: _JsonText) -> SchemaError:
     for d in diags[:MAX_ERRORS]:
         span, path = place(d.span)
         message = f"{path}: {d.message}" if path else d.message
-        out.append(Diagnostic(d.code, note(message), span, d.severity, tuple(note(n) for n in d.notes)))
+        out.append(Diagnostic(d.code, note(message), span, d.severity, tuple(note(n) for n in d.notes),
+                              note(d.help) if d.help else None))
     return SchemaError(out, where)
