@@ -6,8 +6,8 @@ without the old sources, and what ``decode --schema`` accepts in place of
 position, every member with its versions and annotations, and every state's
 every layout.  ``to_json`` writes it; ``from_json`` rebuilds the same model
 through ``snapshot_read`` (the same rules as ``.kstate`` text; layouts are
-recomputed from the members and checked against the stored ones).  Keys come in a fixed order; the output is byte-identical for the
-same schemas.
+recomputed from the members and checked against the stored ones).  Keys
+come in a fixed order; the output is byte-identical for the same schemas.
 """
 
 from __future__ import annotations

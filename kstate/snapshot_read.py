@@ -45,7 +45,8 @@ _PLACE = "\x00snapshot"  # the file of placeholder spans; no display can be this
 _PLACE_RE = re.compile(re.escape(_PLACE) + r":(\d+):1")
 # what a path in the snapshot may look like: relative, '/'-separated, no
 # control, bidi or line-break characters, no backslash
-_BAD_PATH_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\\\\\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_BAD_PATH_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\\\\\u061c\u200e\u200f\u2028\u2029"
+                             "\u202a-\u202e\u2066-\u2069]")
 _EXPR = re.compile(r"[A-Za-z0-9_ ()+\-*/%<>&|^~]*")
 MAX_PATH_LENGTH = 4096
 MAX_EXPR_LENGTH = 4096
@@ -237,7 +238,8 @@ class _Shape:
                or any(p in ("", ".") for p in parts)
                or (not display and (".." in parts or not text.endswith(".kstate"))))
         if bad:
-            self.error(path, f"expected a relative '/'-separated path{'' if display else ' of a .kstate file'}"
+            what = "" if display else " of a .kstate file"
+            self.error(path, f"expected a relative '/'-separated path{what}"
                        f" without '.', '..' or control characters, found {_show(text)}")
             return _MISSING
         return text
@@ -453,8 +455,8 @@ class _Syntax:
             reason = v.text(d.get("reason", _MISSING), f"{path}.reason", null=False)
             if _MISSING in (sid, reason):
                 return None
-            return s.RetiredDecl(nm, self.lit(sid, f"{path}.id"), s.StringLit(reason, self.sp(f"{path}.reason")),
-                                 [], self.sp(path), doc)
+            return s.RetiredDecl(nm, self.lit(sid, f"{path}.id"),
+                                 s.StringLit(reason, self.sp(f"{path}.reason")), [], self.sp(path), doc)
         return self.state(d, path, nm, doc, display)
 
     def state(self, d: dict, path: str, nm: s.Name, doc, display: str) -> s.StateDecl | None:
@@ -558,7 +560,8 @@ class _Syntax:
         anns = []
 
         def ann(key, args, has_parens=True):
-            anns.append(s.Annotation(self.name(key, f"{path}.{key}"), args, has_parens, self.sp(f"{path}.{key}")))
+            anns.append(s.Annotation(self.name(key, f"{path}.{key}"), args, has_parens,
+                                     self.sp(f"{path}.{key}")))
 
         for key in ("since", "max"):
             value = v.int(d.get(key, _MISSING), f"{path}.{key}", null=True)
@@ -567,7 +570,8 @@ class _Syntax:
         removed = v.int(d.get("removed", _MISSING), f"{path}.removed", null=True)
         reason = v.text(d.get("reason", _MISSING), f"{path}.reason")
         if removed not in (None, _MISSING) and reason not in (None, _MISSING):
-            ann("removed", [self.lit(removed, f"{path}.removed"), s.StringLit(reason, self.sp(f"{path}.reason"))])
+            ann("removed", [self.lit(removed, f"{path}.removed"),
+                            s.StringLit(reason, self.sp(f"{path}.reason"))])
         elif removed is not _MISSING and reason is not _MISSING and (removed is None) != (reason is None):
             v.error(f"{path}.reason", "expected a reason exactly when \"removed\" is set", "BAD_ANNOTATION")
         if discard is True:
@@ -600,7 +604,8 @@ class _Syntax:
         return s.FieldDecl(self.name(name, f"{path}.name"), type_, fixed_expr, anns, self.sp(path), doc)
 
     _TYPES = {"int": ("name",), "bool": (), "char": ("length",), "bytes": (), "addr": ("area",),
-              "folio": (), "enum": ("name",), "flags": ("name",), "struct": ("name",), "state": ("name", "id")}
+              "folio": (), "enum": ("name",), "flags": ("name",), "struct": ("name",),
+              "state": ("name", "id")}
 
     def type(self, t, path: str, shape, shape_path: str, pointer: bool) -> s.TypeExpr | None:
         v = self.v
@@ -686,7 +691,8 @@ def _agree(doc: dict, ss: m.SchemaSet, r: _Shape) -> None:
         built = ss.enums[e["name"]]
         for j, (vd, ev) in enumerate(zip(e["values"], built.values)):
             if vd["c_name"] != ev.c_name:
-                r.error(f"$.enums[{i}].values[{j}].c_name", f"expected \"{ev.c_name}\", found {_show(vd['c_name'])}")
+                r.error(f"$.enums[{i}].values[{j}].c_name",
+                        f"expected \"{ev.c_name}\", found {_show(vd['c_name'])}")
     for i, sd in enumerate(doc["structs"]):
         st = ss.structs[sd["name"]]
         for key, value in (("size", st.size), ("c_name", st.c_name)):
@@ -710,8 +716,8 @@ def _agree(doc: dict, ss: m.SchemaSet, r: _Shape) -> None:
         layouts = sd["layouts"]
         versions = list(st.versions)
         if [ld.get("version") for ld in layouts] != versions:
-            r.error(f"{path}.layouts", f"expected one layout for each version {versions[0]} .. {versions[-1]}, "
-                    "in order")
+            r.error(f"{path}.layouts", f"expected one layout for each version {versions[0]} .. "
+                    f"{versions[-1]}, in order")
             continue
         for j, (ld, v) in enumerate(zip(layouts, versions)):
             if ld["fields"] != _layout_names(st.layouts[v]):

@@ -323,3 +323,88 @@ def examples(strategy: st.SearchStrategy, count: int, seed: int) -> list:
     rnd = random.Random(seed)
     return [pool[rnd.randrange(len(pool))] for _ in range(count)] if len(pool) < count \
         else rnd.sample(pool, count)
+
+
+# --- hostile snapshots -----------------------------------------------------------
+
+#: Values a snapshot mutation may put anywhere: edges of every limit and
+#: integer type, wrong types, names that are keywords or other items' names,
+#: code (that would create ``kstate-PWNED`` in the working directory), paths
+#: that leave the tree.
+SNAPSHOT_VALUES = (
+    0, 1, -1, 2, 3, 16, 255, 256, 1023, 1024, 1025, 65535, (1 << 31) - 1, 1 << 31, (1 << 32) - 1,
+    1 << 32, (1 << 63) - 1, 1 << 63, 1 << 64, -(1 << 63) - 1, 10 ** 9, 10 ** 100, 10 ** 4000,
+    True, False, None, 0.5, 1.0, 1e308, "", " ", "x", "u8", "u64", "int", "bool", "char", "state",
+    "feat", "inner", "point", "color", "perms", "count", "fixed", "rest", "enum", "flags", "struct",
+    "a" * 256, "x\ny", "x'y", "x'] = __import__('os').system('touch kstate-PWNED'); f['", "%s%d",
+    "\u2028", "../up.kstate", "/abs.kstate", "a.kstate",
+    '0 if __import__("os").system("touch kstate-PWNED") else 0', [], [1, 2], [[[]]], {}, {"kind": "int"},
+    {"file": "x", "line": 1, "column": 1},
+)
+
+
+#: Keys whose values no other value of a snapshot is derived from.
+FREE_KEYS = ("max", "range", "doc", "line", "column", "reason", "since", "id", "c_name", "custom",
+             "save", "restore", "expr", "value")
+
+
+def mutate_snapshot(doc, choose) -> str:
+    """A mutation of snapshot document ``doc`` (a deep copy is changed), as JSON text.
+
+    ``choose(n)`` picks a number in ``0 .. n-1``: a hypothesis ``draw`` in the
+    test suite (``tests/test_fuzz_snapshot.py``), atheris' data provider in
+    ``tools/fuzz/fuzz_snapshot.py``.  One to three edits, each at a random
+    place of the tree: replace a value (from ``SNAPSHOT_VALUES``, another
+    value of the document, or the old integer shifted or off by one), delete a
+    key or an element, add an unknown key, duplicate or swap elements, nest
+    arrays 100,000 deep, or cut the text short."""
+    import copy
+    import json
+
+    doc = copy.deepcopy(doc)
+    deep = "\x00deep"
+    cut = None
+    for _ in range(1 + choose(3)):
+        spots = []  # (container, key) of every value
+
+        def walk(node):
+            items = node.items() if isinstance(node, dict) else enumerate(node) \
+                if isinstance(node, list) else ()
+            for k, v in list(items):
+                spots.append((node, k))
+                walk(v)
+
+        walk(doc)
+        if not spots:
+            break
+        free = [sp for sp in spots if sp[1] in FREE_KEYS]
+        if free and choose(3) == 0:  # a value the snapshot does not derive: more mutants load
+            spots = free
+        parent, key = spots[choose(len(spots))]
+        old = parent[key]
+        op = choose(9)
+        if op == 0:
+            parent[key] = SNAPSHOT_VALUES[choose(len(SNAPSHOT_VALUES))]
+        elif op == 1:
+            other, okey = spots[choose(len(spots))]
+            parent[key] = copy.deepcopy(other[okey])
+        elif op == 2 and type(old) is int:
+            parent[key] = (old << (1 + choose(40))) if choose(2) else old + (1, -1)[choose(2)]
+        elif op == 3:
+            del parent[key]
+        elif op == 4 and isinstance(old, dict):
+            old[("extra", "name", "bits", "kind", "x" * 300)[choose(5)]] = SNAPSHOT_VALUES[choose(20)]
+        elif op == 5 and isinstance(parent, list):
+            parent.insert(key, copy.deepcopy(old))
+        elif op == 6 and isinstance(parent, list) and len(parent) > 1:
+            j = choose(len(parent))
+            parent[key], parent[j] = parent[j], parent[key]
+        elif op == 7:
+            parent[key] = deep
+        elif op == 8:
+            cut = choose(1 << 20)
+        else:
+            parent[key] = None
+    text = json.dumps(doc, indent=2)
+    text = text.replace(json.dumps(deep), "[" * 100000 + "]" * 100000, 1)
+    return text if cut is None else text[: cut % (len(text) + 1)]

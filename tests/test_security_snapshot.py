@@ -330,7 +330,8 @@ def test_a_snapshot_past_the_size_limit_is_not_parsed(tmp_path, inputs):
 @pytest.mark.parametrize("text, code_, where", [
     ("{", "BAD_SNAPSHOT", "1:2"),
     ("[" * 100000 + "]" * 100000, "BAD_SNAPSHOT", "1:1"),
-    ('{"format": "kstate-snapshot", "format_version": 1, "files": ' + "1" * 5000 + "}", "BAD_SNAPSHOT", "1:1"),
+    ('{"format": "kstate-snapshot", "format_version": 1, "files": ' + "1" * 5000 + "}",
+     "BAD_SNAPSHOT", "1:1"),
     ('{"format": "other"}', "BAD_SNAPSHOT", "1:12"),
     ('{"format": "kstate-snapshot", "format_version": 2}', "BAD_SNAPSHOT", "1:49"),
     ('{"format": "kstate-snapshot", "format_version": 1}', "BAD_SNAPSHOT", "1:1"),

@@ -1,0 +1,87 @@
+"""Time-bounded hypothesis version of tools/fuzz/fuzz_snapshot.py: mutated
+snapshots (``kstate.testing.mutate_snapshot``: values of every type, edges
+of every limit, missing and extra keys, duplicated and swapped elements,
+100,000-deep nesting, cut text) through every command that takes a side.
+
+Only kstate's own outcomes may come out: exit 0, 1 or 2, never a traceback
+or an internal error; a snapshot that does not load is refused with
+positioned errors naming JSON paths; and no command hangs (a generous guard,
+not a timing assertion)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+import kstate
+from kstate.cli import run
+from kstate.errors import SchemaError
+from kstate.snapshot import to_json
+from kstate.testing import examples, mutate_snapshot
+
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parent.parent
+FEATURES = ROOT / "tests" / "fixtures" / "codec" / "features.kstate"
+BLOB = ROOT / "tools" / "fuzz" / "seeds" / "blob" / "fx-feat.bin"
+DOC = ROOT / "tools" / "fuzz" / "seeds" / "json" / "fx-feat.json"
+HANG_GUARD = 60.0  # seconds; a hang was > 20 s per command before the limits
+MUTANTS = 30
+
+
+@st.composite
+def mutants(draw, doc):
+    return mutate_snapshot(doc, lambda n: draw(st.integers(0, n - 1)))
+
+
+@pytest.fixture(scope="module")
+def base_doc():
+    return json.loads(to_json(kstate.load(FEATURES)))
+
+
+def commands(snap: str, out: Path) -> list[list[str]]:
+    return [["decode", str(BLOB), "--schema", snap],
+            ["decode", str(BLOB), "--schema", snap, "--lenient", "--format", "text"],
+            ["encode", str(DOC), "--schema", snap, "-o", str(out / "x.bin")],
+            ["check", snap, str(FEATURES)],
+            ["check", str(FEATURES), snap, "--format", "json"],
+            ["sample", snap, "--state", "feat", "-o", str(out / "y.bin")],
+            ["matrix", str(FEATURES), snap]]
+
+
+def test_mutated_snapshots_through_every_command(tmp_path, base_doc, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    snap = tmp_path / "snap.json"
+    loaded = refused = 0
+    for text in examples(mutants(base_doc), MUTANTS, seed=15):
+        snap.write_text(text)
+        try:
+            kstate.load(snap)
+            loaded += 1
+        except SchemaError as err:
+            refused += 1
+            assert err.diagnostics
+            for d in err.diagnostics:
+                assert d.span is not None and d.span.file == str(snap) and d.span.line >= 1, d
+                assert re.match(r"\$[\w.\[\]]*: |not valid JSON", d.message), d
+        for argv in commands("snap.json", tmp_path):
+            start = time.monotonic()
+            code = run(argv)
+            elapsed = time.monotonic() - start
+            out, err = capsys.readouterr()
+            assert code in (0, 1, 2), (argv, err)
+            assert "Traceback" not in err and "internal error" not in err, (argv, err[:2000], text[:3000])
+            assert elapsed < HANG_GUARD, (argv, elapsed)
+            assert not (tmp_path / "kstate-PWNED").exists(), ("code ran", argv, text[:3000])
+    assert loaded and refused  # the mutations reach both sides of the check
+
+
+def test_the_unmutated_base_loads_and_decodes(base_doc, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "snap.json").write_text(json.dumps(base_doc))
+    for argv in commands("snap.json", tmp_path):
+        assert run(argv) == 0, (argv, capsys.readouterr().err)
