@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = ROOT / "tests" / "fixtures" / "codec" / "features.kstate"
+SEED = ROOT / "tools" / "fuzz" / "seeds" / "snapshot" / "features.json"  # its snapshot
 BLOB = ROOT / "tools" / "fuzz" / "seeds" / "blob" / "fx-feat.bin"
 DOC = ROOT / "tools" / "fuzz" / "seeds" / "json" / "fx-feat.json"
 HANG_GUARD = 60.0  # seconds; a hang was > 20 s per command before the limits
@@ -40,7 +41,12 @@ def mutants(draw, doc):
 
 @pytest.fixture(scope="module")
 def base_doc():
-    return json.loads(to_json(kstate.load(FEATURES)))
+    return json.loads(SEED.read_text())
+
+
+def test_the_seed_is_the_fixtures_snapshot(monkeypatch):
+    monkeypatch.chdir(ROOT)  # displays are relative to the working directory
+    assert to_json(kstate.load(FEATURES)) == SEED.read_text()
 
 
 def commands(snap: str, out: Path) -> list[list[str]]:
@@ -57,7 +63,10 @@ def test_mutated_snapshots_through_every_command(tmp_path, base_doc, capsys, mon
     monkeypatch.chdir(tmp_path)
     snap = tmp_path / "snap.json"
     loaded = refused = 0
-    for text in examples(mutants(base_doc), MUTANTS, seed=15):
+    hostile_doc = json.loads(json.dumps(base_doc))
+    hostile_doc["states"][0]["doc"] = "*/ \"\"\" \x1b[2J \u202e %s {{ x }} '); __import__('os')"
+    fixed = [json.dumps(hostile_doc)]  # free text is inert: this one loads
+    for text in fixed + examples(mutants(base_doc), MUTANTS, seed=15):
         snap.write_text(text)
         try:
             kstate.load(snap)
@@ -77,7 +86,7 @@ def test_mutated_snapshots_through_every_command(tmp_path, base_doc, capsys, mon
             assert "Traceback" not in err and "internal error" not in err, (argv, err[:2000], text[:3000])
             assert elapsed < HANG_GUARD, (argv, elapsed)
             assert not (tmp_path / "kstate-PWNED").exists(), ("code ran", argv, text[:3000])
-    assert loaded and refused  # the mutations reach both sides of the check
+    assert loaded and refused, (loaded, refused)  # both sides of the check are reached
 
 
 def test_the_unmutated_base_loads_and_decodes(base_doc, tmp_path, capsys, monkeypatch):
