@@ -6,11 +6,13 @@ of every limit, missing and extra keys, duplicated and swapped elements,
 Only kstate's own outcomes may come out: exit 0, 1 or 2, never a traceback
 or an internal error; a snapshot that does not load is refused with
 positioned errors naming JSON paths; and no command hangs (a generous guard,
-not a timing assertion)."""
+not a timing assertion).  ``KSTATE_SNAPSHOT_MUTANTS=N`` runs N mutants
+instead of 30 (docs/security.md gives the numbers of longer runs)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -31,7 +33,7 @@ SEED = ROOT / "tools" / "fuzz" / "seeds" / "snapshot" / "features.json"  # its s
 BLOB = ROOT / "tools" / "fuzz" / "seeds" / "blob" / "fx-feat.bin"
 DOC = ROOT / "tools" / "fuzz" / "seeds" / "json" / "fx-feat.json"
 HANG_GUARD = 60.0  # seconds; a hang was > 20 s per command before the limits
-MUTANTS = 30
+MUTANTS = int(os.environ.get("KSTATE_SNAPSHOT_MUTANTS", "30"))  # more for a longer run
 
 
 @st.composite
