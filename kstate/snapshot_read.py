@@ -355,7 +355,7 @@ class _Syntax:
                 continue
             path = f"$.files[{i}]"
             p, d = fd.get("path"), fd.get("display")
-            usable = by_path.get(p) == i and displays.get(d) == i
+            usable = type(p) is str and type(d) is str and by_path.get(p) == i and displays.get(d) == i
             items = []
             for j, it in enumerate(v.list(fd.get("items", _MISSING), f"{path}.items")):
                 ipath = f"{path}.items[{j}]"

@@ -363,6 +363,8 @@ def test_broken_json_is_a_positioned_error(tmp_path, inputs, text, code_, where)
     (lambda d: member(d, "memfd", "pos").update(name="int"), "$.states[9].members[0].name", "RESERVED_NAME"),
     (lambda d: d["files"][0].update(path="/etc/passwd.kstate"), "$.files[0].path", "BAD_SNAPSHOT"),
     (lambda d: d["files"][0].update(path="../up.kstate"), "$.files[0].path", "BAD_SNAPSHOT"),
+    (lambda d: d["files"][0].update(path=[]), "$.files[0].path", "BAD_SNAPSHOT"),  # was a TypeError
+    (lambda d: d["files"][0].update(display={}), "$.files[0].display", "BAD_SNAPSHOT"),
     (lambda d: state(d, "memfd").update(doc=["x"]), "$.states[9].doc", "BAD_SNAPSHOT"),
     (lambda d: d["constants"][0].update(expr="__import__('os')"), "$.constants[0].expr", "BAD_SNAPSHOT"),
 ])
