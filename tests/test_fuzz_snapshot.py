@@ -46,8 +46,7 @@ def base_doc():
     return json.loads(SEED.read_text())
 
 
-def test_the_seed_is_the_fixtures_snapshot(monkeypatch):
-    monkeypatch.chdir(ROOT)  # displays are relative to the working directory
+def test_the_seed_is_the_fixtures_snapshot():
     assert to_json(kstate.load(FEATURES)) == SEED.read_text()
 
 

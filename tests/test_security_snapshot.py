@@ -386,4 +386,4 @@ def test_valid_snapshot_loads_to_the_same_model():
     ss = kstate.load(SNAPSHOT)
     assert to_json(ss) == SNAPSHOT.read_text()
     pos = ss.states["memfd"].field("pos").span
-    assert (pos.file, pos.line) == ("schemas/memfd.kstate", member(base(), "memfd", "pos")["line"])
+    assert (pos.file, pos.line) == ("memfd.kstate", member(base(), "memfd", "pos")["line"])
