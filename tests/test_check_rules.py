@@ -2,9 +2,12 @@
 
 Each ``tests/fixtures/check/<RULE>/`` folder holds ``old.kstate``,
 ``new.kstate`` and ``expected.txt`` (one finding a line: rule, severity,
-state, field, version, file, line, column; update direction).
+state, field, version, file, line, column; update direction; then optional
+``key=value`` words for other JSON keys, e.g. ``state_id=1``).
 ``tests/fixtures/check/silent/<case>/`` holds the changes docs/compatibility.md says
 must stay silent (or give only the warning it names).
+``tests/fixtures/check/cases/<case>/`` holds verdicts that were once wrong
+(issue 18): every finding of the pair, exactly, in the same format.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from kstate.checker.rules import BY_NAME
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 RULE_DIRS = sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name.isupper())
 SILENT_DIRS = sorted(p for p in (FIXTURES / "silent").iterdir() if p.is_dir())
+CASE_DIRS = sorted(p for p in (FIXTURES / "cases").iterdir() if p.is_dir())
 
 
 def side(path: Path) -> kstate.SchemaSet:
@@ -32,15 +36,27 @@ def found(old, new, direction="update") -> list[tuple]:
             for f in check(old, new, direction)]
 
 
-def expected(folder: Path) -> list[tuple]:
+def _rows(folder: Path) -> list[tuple[tuple, dict]]:
     rows = []
     for line in (folder / "expected.txt").read_text().splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        rule, sev, state, field, version, file, line_no, col = line.split()
-        rows.append((rule, sev, None if state == "None" else state, None if field == "None" else field,
-                     None if version == "None" else int(version), file, int(line_no), int(col)))
+        rule, sev, state, field, version, file, line_no, col, *extra = line.split()
+        rows.append(((rule, sev, None if state == "None" else state, None if field == "None" else field,
+                      None if version == "None" else int(version), file, int(line_no), int(col)),
+                     dict(word.split("=", 1) for word in extra)))
     return rows
+
+
+def expected(folder: Path) -> list[tuple]:
+    return [row for row, _ in _rows(folder)]
+
+
+def check_extras(folder: Path, findings) -> None:
+    """The ``key=value`` words of expected.txt, against the JSON of the matching finding."""
+    for (row, extra), f in zip(_rows(folder), findings):
+        for key, value in extra.items():
+            assert str(f.to_json()[key]) == value, (row, key)
 
 
 def load_text(tmp_path: Path, name: str, text: str) -> kstate.SchemaSet:
@@ -68,6 +84,14 @@ def test_rule_fixture(folder: Path):
     got = found(side(folder / "old"), side(folder / "new"))
     assert got == expected(folder)
     assert folder.name in {g[0] for g in got}
+    check_extras(folder, check(side(folder / "old"), side(folder / "new")))
+
+
+@pytest.mark.parametrize("folder", CASE_DIRS, ids=lambda p: p.name)
+def test_case_fixture(folder: Path):
+    got = found(side(folder / "old"), side(folder / "new"))
+    assert got == expected(folder)
+    check_extras(folder, check(side(folder / "old"), side(folder / "new")))
 
 
 @pytest.mark.parametrize("folder", SILENT_DIRS, ids=lambda p: p.name)
@@ -78,7 +102,7 @@ def test_silent(folder: Path):
     assert len(got) <= 1
 
 
-@pytest.mark.parametrize("folder", RULE_DIRS + SILENT_DIRS, ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", RULE_DIRS + SILENT_DIRS + CASE_DIRS, ids=lambda p: p.name)
 def test_same_schema_finds_nothing(folder: Path):
     for name in ("old", "new"):
         s = side(folder / name)

@@ -34,12 +34,19 @@ class Model:
     def R(self) -> str:
         return "NEW" if self.direction == "update" else "OLD"
 
+    @property
+    def sources(self):
+        """The reader's schema text (what hints propose to edit)."""
+        return self.reader.sources
+
     def emit(self, rule: str, *, state: m.State | m.RetiredState | None = None,
              field_: str | None = None, version: int | None = None, span: Span | None = None,
              where: str = "reader", writer_says: str | None = None, reader_says: str | None = None,
-             message: str, hint: str | None = None) -> None:
-        """Record a finding; ``where`` says whose source ``span`` is in."""
+             message: str, hint: str | None = None, edits=(), state_id: int | None = None) -> None:
+        """Record a finding; ``where`` says whose source ``span`` is in; ``edits`` are the
+        reader's schema text changes that ``hint`` proposes; ``state_id`` overrides the state's id."""
         if self.direction == "rollback" and severity(rule) == "error":
+            edits = ()  # OLD's schema is shipped: no edit of it is proposed
             hint = ("OLD's schema is already shipped, so the fix belongs in NEW: undo this change in NEW "
                     "(or stage it: ship a kernel that can read it first), or accept that a rollback to OLD "
                     f"is not supported and waive {rule} with direction = \"rollback\"")
@@ -48,9 +55,9 @@ class Model:
         self.findings.append(Finding(
             rule=rule, direction=self.direction,
             state=state.name if state is not None else None,
-            state_id=state.id if state is not None else None,
+            state_id=state_id if state_id is not None else state.id if state is not None else None,
             field=field_, version=version, span=span, old=old, new=new,
-            message=message, hint=hint, sources=sources,
+            message=message, hint=hint, sources=sources, edits=tuple(e for e in edits if e is not None),
             blame="old" if (where == "writer") == (self.direction == "update") else "new"))
 
 

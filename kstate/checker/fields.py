@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import model as m
+from . import edits
+from .bounds import Narrowing, accepted, narrowing
 from .context import Model
 from .enums import compare_enum
 from .wire import Slot, describe_type, slots
@@ -48,6 +50,19 @@ def align(old: list[Slot], new: list[Slot]) -> Alignment:
     return Alignment(matched, moved, renamed, dropped, added)
 
 
+def narrowings(wslots: list[Slot], rslots: list[Slot], al: Alignment | None = None) -> list[tuple]:
+    """(writer slot, reader slot, Narrowing) for every pair (matched by name or by position)
+    whose reader's decoder rejects a value the writer's may write."""
+    al = al or align(wslots, rslots)
+    wa, ra = accepted(wslots), accepted(rslots)
+    out = []
+    for o, n in al.matched + al.renamed:
+        nar = narrowing(wa.get(o.position), ra.get(n.position)) if _same_kind(o, n) else None
+        if nar is not None:
+            out.append((o, n, nar))
+    return out
+
+
 def _moved(seq: list[int]) -> list[int]:
     """Indices of ``seq`` outside *every* longest increasing subsequence.
 
@@ -77,11 +92,14 @@ def _moved(seq: list[int]) -> list[int]:
 
 def compare_layout(model: Model, ws: m.State, rs: m.State, v: int) -> None:
     """All field findings for state ``ws``/``rs`` at the writer's version ``v``."""
-    al = align(slots(ws.layouts[v]), slots(rs.layouts[v]))
+    wslots, rslots = slots(ws.layouts[v]), slots(rs.layouts[v])
+    al = align(wslots, rslots)
     W, R = model.W, model.R
     partner = {o.name: n.name for o, n in al.matched + al.renamed}
     for o, n in al.matched:
         _compare_pair(model, rs, v, o, n, n.name, partner)
+    for o, n, nar in narrowings(wslots, rslots, al):
+        _bounds_narrowed(model, rs, v, o, n, nar)
     for o, n in al.moved:
         model.emit("FIELD_REORDERED", state=rs, field_=n.name, version=v, span=n.span,
                    writer_says=o.describe(), reader_says=n.describe(),
@@ -151,15 +169,37 @@ def _compare_pair(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str
                    message=f"field '{path}' of {st.name} expects {_fixed(fo)} in {model.W} but "
                            f"{_fixed(fn)} in {model.R}",
                    hint=f"restore the fixed value {_fixed(fo)}; a stream from {model.W} carries it")
-    narrowed = None if fo.type.wire != fn.type.wire else _narrowed(fo, fn)
-    if narrowed:
-        model.emit("BOUNDS_NARROWED", state=st, field_=path, version=v, span=n.span,
-                   writer_says=_bounds(fo) or "no bounds", reader_says=_bounds(fn) or "no bounds",
-                   message=f"{narrowed} of field '{path}' of {st.name}: {model.W} accepts "
-                           f"{_bounds(fo) or 'any value of its type'}, {model.R} only {_bounds(fn)}; "
-                           f"values {model.W} may write would be rejected",
-                   hint=f"keep {model.R}'s bounds at least as wide as {_bounds(fo) or 'the type allows'}")
     _compare_values(model, st, v, o, n, path)
+
+
+def _same_kind(o: Slot, n: Slot) -> bool:
+    """A matched pair whose bounds can be compared: same element type and kind of shape
+    (a changed type or shape is reported as such, and its bounds mean something else)."""
+    if o.is_bits or n.is_bits:
+        return o.wire == n.wire
+    fo, fn = o.member, n.member
+    return fo.type.wire == fn.type.wire and type(fo.shape) is type(fn.shape)
+
+
+def _bounds_narrowed(model: Model, st: m.State, v: int, o: Slot, n: Slot, nar: Narrowing) -> None:
+    """BOUNDS_NARROWED: the reader's decoder rejects a value the writer may write in the pair
+    ``o``/``n`` (matched by name or by position: a rename never hides a narrowing)."""
+    W, R = model.W, model.R
+    at = nar.binding.slot
+    fixes = nar.fixes()
+    words = "; ".join(f"write {new} on '{slot.name}' instead of {old}" if new else
+                      f"remove {old} from '{slot.name}'" for slot, old, new in fixes)
+    proposed = [edits.annotation(model.sources, slot.span, old[1:old.index("(")], new)
+                for slot, old, new in fixes]
+    named = f"'{n.name}'" if o.name == n.name else f"'{n.name}' ({W}'s '{o.name}')"
+    model.emit("BOUNDS_NARROWED", state=st, field_=at.name, version=v, span=at.span,
+               writer_says=f"{o.name}: {nar.writer.describe()}", reader_says=f"{n.name}: {nar.reader.describe()}",
+               message=f"{nar.what} for field {named} of {st.name}: {W} may write "
+                       f"{nar.writer.describe()}, {R} accepts only {nar.reader.describe()}: values {W} "
+                       f"may write would be rejected",
+               hint=f"accept every value {W} may write: {words}" if words else
+                    f"keep {R}'s bounds at least as wide as {W}'s",
+               edits=proposed if len(proposed) == len(fixes) else ())
 
 
 def _compare_values(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str) -> None:
@@ -245,40 +285,3 @@ def _shape(f: m.Field) -> str:
 
 def _fixed(f: m.Field) -> str:
     return "any value" if f.fixed is None else f"= {f.fixed:#x}"
-
-
-INF = float("inf")
-
-
-def _limits(f: m.Field) -> tuple[float, float, float]:
-    """(lowest value, highest value, largest count) the field accepts."""
-    lo, hi = -INF, INF
-    if isinstance(f.type, m.IntType):
-        lo, hi = f.type.min, f.type.max
-    if f.range is not None:
-        lo, hi = max(lo, f.range[0]), min(hi, f.range[1])
-    top = INF
-    if f.max is not None:
-        top = f.max
-    elif isinstance(f.type, m.IntType) and f.shape is None:
-        top = f.type.max
-    return lo, hi, top
-
-
-def _narrowed(fo: m.Field, fn: m.Field) -> str | None:
-    olo, ohi, otop = _limits(fo)
-    nlo, nhi, ntop = _limits(fn)
-    if ntop < otop:
-        return "@max lowered"
-    if nlo > olo or nhi < ohi:
-        return "@range narrowed"
-    return None
-
-
-def _bounds(f: m.Field) -> str | None:
-    parts = []
-    if f.max is not None:
-        parts.append(f"@max({f.max})")
-    if f.range is not None:
-        parts.append(f"@range({f.range[0]}, {f.range[1]})")
-    return " ".join(parts) or None

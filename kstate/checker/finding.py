@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 
 from ..errors import SourceMap, Span
+from .edits import Edit
 from .rules import severity
 
 JSON_KEYS = ("rule", "severity", "direction", "old_side", "new_side", "state", "state_id", "field",
@@ -42,6 +43,8 @@ class Finding:
     blame: str = "new"  # whose text the finding blames: "old" or "new"
     text_span: Span | None = None  # the exact position blamed, when ``span`` was moved (locations.py)
     text_sources: SourceMap | None = dc_field(default=None, compare=False, hash=False, repr=False)
+    # what the hint proposes, as edits of the schema text (not in the JSON output)
+    edits: tuple[Edit, ...] = dc_field(default=(), compare=False, hash=False, repr=False)
 
     @property
     def severity(self) -> str:

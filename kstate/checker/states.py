@@ -9,8 +9,9 @@ when rules 1 and 2 hold (``fields.compare_layout``).
 from __future__ import annotations
 
 from .. import model as m
+from ..errors import Span
 from .context import Model, state_span
-from .fields import align, compare_layout
+from .fields import align, compare_layout, narrowings
 from .wire import layout_wire, slots, subsection_ids
 
 
@@ -21,7 +22,7 @@ def check_model(model: Model) -> None:
         rs = R.state_by_id(ws.id)
         same = R.states.get(ws.name)
         if same is not None and same.id != ws.id:
-            model.emit("STATE_ID_CHANGED", state=same, version=ws.version, span=same.span,
+            model.emit("STATE_ID_CHANGED", state=same, state_id=ws.id, version=ws.version, span=same.span,
                        writer_says=f"state {ws.name}: id {ws.id}", reader_says=f"state {same.name}: id {same.id}",
                        message=f"state {ws.name} has id {ws.id} in {model.W} but {same.id} in {model.R}: "
                                f"{model.R} would not recognise {model.W}'s entries (the wire carries ids)",
@@ -111,7 +112,7 @@ def check_pair(model: Model, ws: m.State, rs: m.State) -> None:
                                f"both call it version {v}",
                        hint=f"bump {rs.name}'s version to {v + 1} and version the change with "
                             f"@since({v + 1}) / @removed({v + 1}, \"why\")")
-    if rs.version > v and layout_wire(rs.layouts[rs.version]) == layout_wire(ws.layouts[v]) \
+    if rs.version > v and v >= rs.min_version and layout_wire(rs.layouts[rs.version]) == layout_wire(ws.layouts[v]) \
             and subsection_ids(rs, rs.version) == subsection_ids(ws, v):
         model.emit("VERSION_BUMP_WITHOUT_CHANGE", state=rs, version=rs.version,
                    span=state_span(rs, "version"),
@@ -132,25 +133,12 @@ def _history(model: Model, ws: m.State, rs: m.State, v: int) -> None:
     lo = max(ws.min_version, rs.min_version)
     hi = min(v - 1, rs.version)
     bad = [u for u in range(lo, hi + 1)
-           if layout_wire(ws.layouts[u]) != layout_wire(rs.layouts[u])]
+           if layout_wire(ws.layouts[u]) != layout_wire(rs.layouts[u])
+           or narrowings(slots(ws.layouts[u]), slots(rs.layouts[u]))]
     if not bad:
         return
     u = bad[0]
-    al = align(slots(ws.layouts[u]), slots(rs.layouts[u]))
-    span, where, name = rs.span, "reader", None
-    for o, n in al.matched:
-        if o.wire != n.wire:
-            span, name = n.span, n.name
-            break
-    else:
-        if al.added:
-            span, name = al.added[0].span, al.added[0].name
-        elif al.dropped:
-            name = al.dropped[0].name
-            later = rs.field(name)  # the reader still declares it, at other versions
-            span, where = (later.span, "reader") if later is not None else (al.dropped[0].span, "writer")
-        elif al.moved:
-            span, name = al.moved[0][1].span, al.moved[0][1].name
+    name, span, where = _first_difference(ws, rs, u)
     versions = ", ".join(str(x) for x in bad)
     model.emit("HISTORY_REWRITTEN", state=rs, field_=name, version=u, span=span, where=where,
                writer_says=f"layout({u}): {_layout_text(ws, u)}", reader_says=f"layout({u}): {_layout_text(rs, u)}",
@@ -159,6 +147,33 @@ def _history(model: Model, ws: m.State, rs: m.State, v: int) -> None:
                hint=f"older versions are history: keep their layouts exactly (restore the @since/@removed "
                     f"versions and types they had), or raise {rs.name}'s min_version above {bad[-1]} if "
                     f"{model.R} no longer needs to read them")
+
+
+def _first_difference(ws: m.State, rs: m.State, u: int) -> tuple[str | None, Span, str]:
+    """(field, span, whose span) of the first position where layout(u) of ``ws`` and ``rs`` differ
+    (else of the first field whose bounds the reader narrowed).
+
+    The field is the writer's there when the reader's layout(u) lacks it (blamed where the reader
+    still declares it, with the @since/@removed that took it out of layout(u)), else the reader's."""
+    wl, rl = slots(ws.layouts[u]), slots(rs.layouts[u])
+    al = align(wl, rl)
+    kept = {o.name for o, _ in al.matched + al.renamed}
+    for k in range(max(len(wl), len(rl))):
+        o = wl[k] if k < len(wl) else None
+        n = rl[k] if k < len(rl) else None
+        if o is not None and n is not None and o.wire == n.wire:  # same, or renamed
+            continue
+        if o is not None and o.name not in kept:
+            later = rs.field(o.name)
+            if later is not None:
+                return o.name, later.span, "reader"
+            return o.name, o.span, "writer"
+        if n is not None:
+            return n.name, n.span, "reader"
+        return o.name, o.span, "writer"
+    for _, _, nar in narrowings(wl, rl, al):  # same wire types; the reader rejects values
+        return nar.binding.slot.name, nar.binding.slot.span, "reader"
+    return None, rs.span, "reader"
 
 
 def _subsections(model: Model, ws: m.State, rs: m.State, v: int) -> None:

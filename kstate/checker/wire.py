@@ -4,14 +4,15 @@
 must agree on.  Two adjustments are made here, and only here:
 
 * a ``[count]`` array names its count field; the checker replaces the name
-  by the count field's position in the layout, so renaming a count field
-  (together with the arrays that use it) is a rename, not a shape change;
+  by the count field's position in the layout (a ``bits`` member's too), so
+  renaming a count field (together with the arrays that use it) is a rename,
+  not a shape change;
 * bits members are flattened into *slots*: each member of a ``bits`` group is
   an ordinary field for the checker, with the wire type (group width, bit
   offset, bit width).
 
 Bounds (``@max``, ``@range``) are not part of a layout's wire type here:
-narrowing them is ``BOUNDS_NARROWED``, widening them is silent.
+narrowing them is ``BOUNDS_NARROWED`` (``bounds``), widening them is silent.
 """
 
 from __future__ import annotations
@@ -80,11 +81,13 @@ def slots(members) -> list[Slot]:
 
 def layout_wire(members) -> tuple:
     """The wire type of a whole layout: what LAYOUT_CHANGED_WITHOUT_BUMP compares."""
-    pos: dict[str, int] = {}
+    pos: dict[str, object] = {}
     out = []
     for i, mb in enumerate(members):
         out.append(member_wire(mb, pos))
-        if not mb.is_bits:
+        if mb.is_bits:  # a bits member used as a count is named by its place, like a field
+            pos.update((b.name, (i, k)) for k, b in enumerate(mb.fields))
+        else:
             pos[mb.name] = i
     return tuple(out)
 
