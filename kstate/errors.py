@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .escape import printable
+
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
@@ -45,20 +47,25 @@ class Diagnostic:
     help: str | None = None  # what to do about it: a fix that works when applied
 
     def render(self, sources: "SourceMap | None" = None) -> str:
-        where = f"{self.span}: " if self.span else "kstate: "
-        lines = [f"{where}{self.severity}[{self.code}]: {self.message}"]
+        """The compiler-style text.  Everything that came from input (the file
+        name, the message, the notes, the source line) is ``printable``: a
+        control character cannot end a line or forge a CI annotation."""
+        where = f"{printable(self.span)}: " if self.span else "kstate: "
+        lines = [f"{where}{self.severity}[{self.code}]: {printable(self.message)}"]
         text = sources.line(self.span) if (sources and self.span) else None
         if text is not None:
-            lines.append(f"    {text.expandtabs(8)}")
-            caret_col = len(text[: max(0, self.span.column - 1)].expandtabs(8))
+            start = max(0, self.span.column - 1)
+            lines.append(f"    {printable(text.expandtabs(8))}")
+            caret_col = len(printable(text[:start].expandtabs(8)))
             width = 1
             if self.span.end_line == self.span.line and self.span.end_column:
-                width = max(1, self.span.end_column - self.span.column)
+                end = max(start + 1, self.span.end_column - 1)
+                width = max(1, len(printable(text[:end].expandtabs(8))) - caret_col)
             lines.append("    " + " " * caret_col + "^" + "~" * (width - 1))
         for note in self.notes:
-            lines.append(f"    note: {note}")
+            lines.append(f"    note: {printable(note)}")
         if self.help:
-            lines.append(f"    help: {self.help}")
+            lines.append(f"    help: {printable(self.help)}")
         return "\n".join(lines)
 
     def to_json(self) -> dict:

@@ -2,7 +2,11 @@
 Actions workflow commands, and SARIF 2.1.0.
 
 Formatters only print: they receive findings already sorted, de-duplicated
-and marked waived, and never decide anything.
+and marked waived, and never decide anything.  Every text that came from
+input (waiver reasons, old/new values, file names, side names) is escaped
+here, in the one place each format is rendered: ``printable`` for text and
+GitHub (no control character survives, so no line break can start a forged
+``::error``), JSON escaping plus ``json_text`` for json and SARIF.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 from .. import __version__
 from ..errors import Diagnostic
 from ..diagnostic_formats import sarif_location
+from ..escape import json_text, printable
 from .finding import Finding, Summary
 from .rules import RULES
 
@@ -46,8 +51,8 @@ def text_one(f: Finding) -> str:
     if f.text_span is not None and f.text_span != f.span:
         notes.append(f"{f.blame.upper()}'s text: {f.text_span}" + _quoted_line(f.text_sources, f.text_span))
     if f.span is None:
-        head = f"{f.file or 'kstate'}: {_label(f)}[{f.rule}]: {f.message}"
-        return "\n".join([head] + [f"    note: {n}" for n in notes])
+        head = f"{printable(f.file or 'kstate')}: {_label(f)}[{f.rule}]: {printable(f.message)}"
+        return "\n".join([head] + [f"    note: {printable(n)}" for n in notes])
     return Diagnostic(f.rule, f.message, f.span, _label(f), tuple(notes)).render(f.sources)
 
 
@@ -62,8 +67,8 @@ def summary_line(findings: list[Finding], old: str, new: str) -> str:
     def n(k: int, word: str) -> str:
         return f"{k} {word}{'' if k == 1 else 's'}"
 
-    return (f"kstate check {old} -> {new}: {n(s.errors, 'error')}, {n(s.warnings, 'warning')}, "
-            f"{s.waived} waived")
+    return (f"kstate check {printable(old)} -> {printable(new)}: {n(s.errors, 'error')}, "
+            f"{n(s.warnings, 'warning')}, {s.waived} waived")
 
 
 def text(findings: list[Finding], old: str, new: str) -> str:
@@ -77,14 +82,16 @@ def text(findings: list[Finding], old: str, new: str) -> str:
 def to_json(findings: list[Finding], old: str, new: str) -> str:
     doc = {"old": old, "new": new, "findings": [f.to_json() for f in findings],
            "summary": Summary.of(findings).to_json()}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 # --- GitHub Actions --------------------------------------------------------------
 
 
 def _gh_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: ``%``, CR and LF are the runner's own
+    escapes; every other control character is ``printable``-escaped."""
+    return printable(s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _gh_prop(s: str) -> str:
@@ -157,4 +164,4 @@ def sarif(findings: list[Finding], old: str, new: str) -> str:
             "results": results,
         }],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

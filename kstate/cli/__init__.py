@@ -16,6 +16,7 @@ import pkgutil
 import sys
 
 from ..errors import KstateError, SchemaError, UsageError
+from ..escape import printable
 
 
 def _commands():
@@ -120,7 +121,7 @@ def run(argv: list[str] | None) -> int:
         print(err.render(), file=sys.stderr)
         return 2
     except KstateError as err:
-        print(f"kstate: error: {err}", file=sys.stderr)
+        print(f"kstate: error: {printable(err)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         return 130
@@ -131,12 +132,12 @@ def run(argv: list[str] | None) -> int:
     except RecursionError as err:
         if getattr(args, "debug", False):
             raise
-        print(f"kstate: error: input nests too deeply ({err})", file=sys.stderr)
+        print(f"kstate: error: input nests too deeply ({printable(err)})", file=sys.stderr)
         return 2
     except Exception as err:  # noqa: BLE001 - the promise is: no traceback for any input
         if getattr(args, "debug", False):
             raise
-        print(f"kstate: internal error: {type(err).__name__}: {err} (run with --debug for details)",
+        print(f"kstate: internal error: {type(err).__name__}: {printable(err)} (run with --debug for details)",
               file=sys.stderr)
         return 2
 
