@@ -9,6 +9,10 @@ from .errors import Span
 
 # A shift wider than this is surely a mistake and would build huge integers.
 MAX_SHIFT = 4096
+# No value (literal or intermediate result) may have more bits than this, so
+# a chain of multiplications cannot build a huge integer either; checked
+# before each operation from the operands' sizes.
+MAX_INT_BITS = 8192
 
 
 class ExprError(Exception):
@@ -37,9 +41,17 @@ def _shift(op: str, a: int, b: int, span: Span) -> int:
     return a << b if op == "<<" else a >> b
 
 
+def _too_big(bits: int, span: Span) -> ExprError:
+    return ExprError("LIMIT_EXCEEDED", f"the value of this expression has {bits} bits; "
+                     f"kstate computes with at most {MAX_INT_BITS}-bit integers", span)
+
+
 def evaluate(expr: s.Expr, lookup: Callable[[s.NameRef], int]) -> int:
-    """Evaluate ``expr``; ``lookup`` resolves a name or raises ExprError."""
+    """Evaluate ``expr``; ``lookup`` resolves a name or raises ExprError.
+    No literal or intermediate result exceeds ``MAX_INT_BITS`` bits."""
     if isinstance(expr, s.IntLit):
+        if expr.value.bit_length() > MAX_INT_BITS:
+            raise _too_big(expr.value.bit_length(), expr.span)
         return expr.value
     if isinstance(expr, s.NameRef):
         return lookup(expr)
@@ -48,6 +60,15 @@ def evaluate(expr: s.Expr, lookup: Callable[[s.NameRef], int]) -> int:
         return -value if expr.op == "-" else ~value
     left = evaluate(expr.left, lookup)
     right = evaluate(expr.right, lookup)
+    # operands have at most MAX_INT_BITS bits and shifts are bounded, so the
+    # result is cheap to compute (at most 2 * MAX_INT_BITS bits) and checked
+    value = _binary(expr, left, right)
+    if value.bit_length() > MAX_INT_BITS:
+        raise _too_big(value.bit_length(), expr.span)
+    return value
+
+
+def _binary(expr: s.BinOp, left: int, right: int) -> int:
     op = expr.op
     if op in ("/", "%"):
         if right == 0:

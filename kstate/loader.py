@@ -5,6 +5,16 @@ imports followed, cycles reported) plus the ``SourceMap`` for caret
 rendering.  Files are identified by real path; ``display`` is the path a user
 sees (relative to the working directory when the file is below it) and
 ``rel`` is relative to the set's root folder (outputs mirror it).
+
+What may be read (docs/security.md): the schema roots are the folders named,
+and for a file named, the working directory (the folder of the file when it
+lies outside the working directory).  Every file read, found in a folder or
+imported, must be a ``.kstate`` file whose real path (symbolic links
+resolved) lies inside a root; an import is a relative path (``..`` may
+climb, but not above the roots).  Only regular files of at most
+``MAX_SCHEMA_BYTES`` are read, and an error about a file that is not UTF-8
+text shows no line of it.  Every path below the root must be a safe name
+(``kstate.names.file_name_problem``), and no two files may share a C spelling.
 """
 
 from __future__ import annotations
@@ -15,8 +25,10 @@ from pathlib import Path
 
 from . import syntax as s
 from .errors import Diagnostic, Reporter, SchemaError, SourceMap, Span, UsageError
+from .names import c_file_ident, file_name_problem
 from .parser import parse
 from .suggest import nearest
+from .readfile import FileRefused, read_regular
 
 MAX_SCHEMA_BYTES = 4 * 1024 * 1024
 MAX_IMPORT_DEPTH = 64
@@ -76,8 +88,39 @@ def _near_import(folder: Path, wanted: str) -> str | None:
     return f'did you mean `import "{found}";`?' if found else None
 
 
-def read_sources(paths: list[str]) -> tuple[list[SourceFile], SourceMap]:
-    files, roots = expand_paths(paths)
+def _default_roots(paths: list[str]) -> list[Path]:
+    cwd = Path.cwd().resolve()
+    roots = []
+    for p in paths:
+        path = Path(p).resolve()
+        if path.is_dir():
+            roots.append(path)
+        else:
+            roots.append(cwd if path.is_relative_to(cwd) else path.parent)
+    return roots
+
+
+def _inside(real: Path, roots: list[Path]) -> bool:
+    return any(real == r or real.is_relative_to(r) for r in roots)
+
+
+def _import_problem(text: str) -> str | None:
+    if text.startswith("/") or "\\" in text or (len(text) > 1 and text[1] == ":"):
+        return "an import is a path relative to the importing file, not an absolute path"
+    if not text.endswith(".kstate"):
+        return "only .kstate files can be imported"
+    return None
+
+
+def read_sources(paths: list[str], roots: list[Path] | None = None) -> tuple[list[SourceFile], SourceMap]:
+    """Read ``paths`` and their imports; ``roots`` (folders) replaces the
+    schema roots, the only places files may be read from."""
+    files, found_roots = expand_paths(paths)
+    roots = [r.resolve() for r in roots] if roots is not None else _default_roots(paths)
+    for f in files:
+        if not _inside(f.resolve(), roots):
+            raise UsageError(f"{display_path(Path.cwd() / f)}: a symbolic link to a file outside the schema "
+                             f"folder; kstate reads only files inside it")
     sources = SourceMap()
     report = Reporter()
     by_real: dict[Path, SourceFile] = {}
@@ -92,24 +135,25 @@ def read_sources(paths: list[str]) -> tuple[list[SourceFile], SourceMap]:
             report.error("IMPORT_DEPTH", f"imports nest deeper than {MAX_IMPORT_DEPTH} files", via)
             return None
         try:
-            if real.stat().st_size > MAX_SCHEMA_BYTES:
-                message = f"{display} is larger than {MAX_SCHEMA_BYTES} bytes"
-                if via is None:
-                    raise UsageError(message)
-                report.error("FILE_TOO_LARGE", message, via)
-                return None
-            raw = real.read_bytes()
-        except OSError as err:
+            raw = read_regular(real, MAX_SCHEMA_BYTES, "a schema file", display)
+        except FileRefused as err:
             if via is None:
-                raise UsageError(f"{display}: cannot read: {err.strerror}") from None
-            report.error("IMPORT_NOT_FOUND", f"cannot read imported file {display}: {err.strerror}", via)
+                raise
+            code = {"FILE_TOO_LARGE": "FILE_TOO_LARGE"}.get(err.code, "IMPORT_NOT_FOUND")
+            report.error(code, f"cannot read imported file {err.message}", via)
             return None
+        # not text: say where, never show the line (it may hold anything)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as err:
             line = raw[: err.start].count(b"\n") + 1
             report.error("BAD_ENCODING", f"{display} is not valid UTF-8 (byte {err.start})",
                          Span(display, line, 1))
+            return None
+        if "\0" in text:
+            nul = raw.index(b"\0")
+            report.error("BAD_ENCODING", f"{display} is not a text file (a NUL byte at byte {nul})",
+                         Span(display, raw[:nul].count(b"\n") + 1, 1))
             return None
         sources.add(display, text)
         src = SourceFile(real, display, None)
@@ -123,7 +167,20 @@ def read_sources(paths: list[str]) -> tuple[list[SourceFile], SourceMap]:
         order.append(src)
         for item in src.tree.items:
             if isinstance(item, s.ImportDecl):
+                problem = _import_problem(item.path.value)
+                if problem is not None:
+                    report.error("BAD_IMPORT", f"cannot import '{item.path.value}': {problem}", item.path.span)
+                    continue
                 child_path = (path.parent / item.path.value)
+                if not _inside(child_path.resolve(), roots):
+                    report.error("IMPORT_OUTSIDE_ROOT",
+                                 f"'{item.path.value}' is outside the schema folder "
+                                 f"{' '.join(display_path(r) for r in roots)}; "
+                                 f"an import must stay inside the folder kstate was given "
+                                 f"(symbolic links are followed, then checked)", item.path.span,
+                                 help="give kstate the folder that holds both files, or move the "
+                                      "imported file into this one")
+                    continue
                 if not child_path.resolve().is_file():
                     report.error("IMPORT_NOT_FOUND",
                                  f"imported file '{item.path.value}' not found "
@@ -141,11 +198,42 @@ def read_sources(paths: list[str]) -> tuple[list[SourceFile], SourceMap]:
     _find_cycles(order, by_real, report)
     if report.has_errors:
         raise SchemaError(report.diagnostics, sources)
-    root = Path(os.path.commonpath([str(r) for r in roots] + [str(f.real.parent) for f in order]))
+    root = Path(os.path.commonpath([str(r) for r in found_roots] + [str(f.real.parent) for f in order]))
     for f in order:
         f.rel = f.real.relative_to(root).as_posix()
     order.sort(key=lambda f: f.rel)
+    _check_names(order, report)
+    if report.has_errors:
+        raise SchemaError(report.diagnostics, sources)
     return order, sources
+
+
+def _check_names(order: list[SourceFile], report: Reporter) -> None:
+    """Every file's path below the root is a safe name; no two files (or a file
+    and a folder) end up with the same generated name."""
+    by_key: dict[str, SourceFile] = {}
+    stems = {f.rel[: -len(".kstate")] for f in order}
+    for f in order:
+        where = Span(f.display, 1, 1)
+        problem = file_name_problem(f.rel)
+        if problem is not None:
+            report.error("BAD_FILE_NAME", f"schema file name '{f.rel}' refused: {problem}", where,
+                         help="rename the file or folder; the name becomes C #include lines, include "
+                              "guards, Python module names and Make depfile text")
+            continue
+        stem = f.rel[: -len(".kstate")]
+        key = c_file_ident(stem)
+        other = by_key.setdefault(key, f)
+        if other is not f:
+            report.error("FILE_NAME_CLASH", f"'{f.rel}' and '{other.rel}' give the same generated name "
+                         f"{key} (C include guard and macro)", where,
+                         help="rename one of them ('-' and '_', '/' and '__', case are not told apart)")
+        parts = stem.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in stems:
+                report.error("FILE_NAME_CLASH", f"'{folder}.kstate' and the folder '{folder}/' give the "
+                             f"same Python module name", where, help="rename the file or the folder")
 
 
 def _find_cycles(order: list[SourceFile], by_real: dict[Path, SourceFile], report: Reporter) -> None:

@@ -14,6 +14,7 @@ from .build import build
 from .errors import Diagnostic, SchemaError, Span, UsageError
 from .limits import MAX_SNAPSHOT_BYTES
 from .loader import read_sources
+from .readfile import FileRefused, read_regular
 from .snapshot import from_json
 
 
@@ -21,11 +22,13 @@ def _read_snapshot(spec: str) -> str:
     """A snapshot's text, read no further than MAX_SNAPSHOT_BYTES (a device or a
     pipe ends there)."""
     try:
-        with open(spec, "rb") as f:
-            raw = f.read(MAX_SNAPSHOT_BYTES + 1)
-    except OSError as err:
-        raise UsageError(f"{spec}: cannot read: {err.strerror}") from None
-    if len(raw) > MAX_SNAPSHOT_BYTES:
+        raw = read_regular(spec, MAX_SNAPSHOT_BYTES, "a snapshot JSON")  # regular files only
+        too_large = False
+    except FileRefused as err:
+        if err.code != "FILE_TOO_LARGE":
+            raise
+        too_large = True
+    if too_large:
         raise SchemaError([Diagnostic("FILE_TOO_LARGE", f"{spec} is larger than {MAX_SNAPSHOT_BYTES} bytes "
                                       "(the limit of a snapshot)", Span(spec, 1, 1))])
     try:

@@ -7,10 +7,10 @@ declarations, code lines.  The template only places them.
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 
 from .. import model as m
+from ..names import c_file_ident
 from . import c_kernel, c_user
 from .c_types import KERNEL, USER, comment, declarator, defuse, literal, uint_type, wrap_c, wrap_lines
 
@@ -22,8 +22,8 @@ def header_path(schema_file: m.SchemaFile) -> str:
 
 
 def _ident(stem: str) -> str:
-    """``kvm/guest_memfd`` -> ``KVM__GUEST_MEMFD`` ('/' -> '__', so ``kvm_x`` stays distinct)."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", stem.replace("/", "__")).upper()
+    """``kvm/guest_memfd`` -> ``KVM__GUEST_MEMFD`` (the loader refuses two files with one spelling)."""
+    return c_file_ident(stem)
 
 
 def guard(stem: str) -> str:

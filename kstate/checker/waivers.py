@@ -20,10 +20,12 @@ import tomllib
 from dataclasses import dataclass, replace
 
 from ..errors import UsageError
+from ..readfile import read_regular
 from .finding import Finding
 from .rules import BY_NAME
 
 KEYS = ("rule", "state", "field", "direction", "reason")
+MAX_WAIVER_BYTES = 1024 * 1024  # a waiver is a few lines; thousands fit
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,9 @@ class Waiver:
 
 
 def load_waivers(path: str) -> list[Waiver]:
+    raw = read_regular(path, MAX_WAIVER_BYTES, "a waiver file")
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read waiver file: {err.strerror}") from None
+        doc = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: not valid TOML: {err}") from None
     extra = sorted(set(doc) - {"waiver"})

@@ -32,44 +32,36 @@ def add_arguments(p) -> None:
                    help="go on after errors where the framing allows; undecodable entries are kept raw")
 
 
-def _too_large(spec: str, limit: int) -> UsageError:
-    return UsageError(f"{spec}: larger than {limit} bytes, the most one decode accepts "
-                      f"(kstate.codec.limits.MAX_STREAM_SIZE)")
-
-
-def _read_bounded(spec: str, fh, limit: int) -> bytes:
-    """Read a pipe or device, but never more than ``limit`` bytes (``/dev/zero`` ends)."""
-    data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise _too_large(spec, limit)
-    return data
-
-
 def read_blob(spec: str):
-    """The blob's bytes: stdin read whole, a file mapped (not copied)."""
+    """The blob's bytes: stdin read whole (bounded), a regular file mapped (not
+    copied).  Anything else (a FIFO, a device) is refused, like every input
+    file (``kstate.readfile``)."""
     from ..codec import limits
+    from ..readfile import FileRefused, read_regular, read_stream
 
     limit = limits.MAX_STREAM_SIZE
+    what = "a blob (kstate.codec.limits.MAX_STREAM_SIZE)"
     if spec == "-":
-        return _read_bounded(spec, sys.stdin.buffer, limit), None
+        return read_stream(sys.stdin.buffer, limit, what), None
     try:
-        with open(spec, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode):  # a pipe or a device: read it
-                return _read_bounded(spec, fh, limit), None
-            if st.st_size > limit:
-                raise _too_large(spec, limit)
-            if st.st_size == 0:  # an empty file cannot be mapped
-                return b"", None
-            try:
-                mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            except (ValueError, OSError):
-                return fh.read(), None
-    except IsADirectoryError:
-        raise UsageError(f"{spec}: is a directory, not a blob") from None
+        fd = os.open(spec, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
         raise UsageError(f"{spec}: cannot read: {err.strerror or err}") from None
-    return mm, mm
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"{spec}: is a directory, not a blob")
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:  # refused; or empty, or /proc (size 0)
+            return read_regular(spec, limit, what), None
+        if st.st_size > limit:
+            raise FileRefused("FILE_TOO_LARGE", f"{spec}: larger than {limit} bytes, the most kstate "
+                                                f"reads for {what}")
+        try:
+            return (mm := mmap.mmap(fd, 0, access=mmap.ACCESS_READ)), mm
+        except (ValueError, OSError):
+            return read_regular(spec, limit, what), None
+    finally:
+        os.close(fd)
 
 
 def run(args) -> int:

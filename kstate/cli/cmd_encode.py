@@ -34,21 +34,17 @@ def add_arguments(p) -> None:
 
 def _read(spec: str) -> str:
     from ..codec.limits import MAX_JSON_SIZE
+    from ..readfile import read_regular, read_stream
 
+    what = "a JSON document (kstate.codec.limits.MAX_JSON_SIZE)"
+    if spec == "-":
+        data = read_stream(sys.stdin.buffer, MAX_JSON_SIZE, what)
+    else:
+        data = read_regular(spec, MAX_JSON_SIZE, what)
     try:
-        if spec == "-":
-            data = sys.stdin.buffer.read(MAX_JSON_SIZE + 1)
-        else:
-            with open(spec, "rb") as fh:
-                data = fh.read(MAX_JSON_SIZE + 1)
-        if len(data) > MAX_JSON_SIZE:
-            raise UsageError(f"{spec}: larger than {MAX_JSON_SIZE} bytes, the most encode reads "
-                             f"(kstate.codec.limits.MAX_JSON_SIZE)")
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{spec}: not UTF-8 text") from None
-    except OSError as err:
-        raise UsageError(f"{spec}: cannot read: {err.strerror or err}") from None
 
 
 def run(args) -> int:
