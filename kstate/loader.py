@@ -71,6 +71,9 @@ def expand_paths(paths: list[str]) -> tuple[list[Path], list[Path]]:
                                  "a snapshot .json written by kstate compile, or git:REF[:PATH]")
             files.append(path)
             roots.append(path.resolve().parent)
+        elif path.exists():
+            raise UsageError(f"{p}: not a regular file (a FIFO, device or socket); kstate reads schemas "
+                             f"only from regular files")
         else:
             raise UsageError(f"{p}: no such file or folder")
     return files, roots

@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from . import model as m
 from .backends import available
 from .errors import UsageError
+from .escape import printable
 
 MANIFEST = ".kstate-outputs"
 MANIFEST_HEAD = ("# Written by kstate compile: the files it generated in this folder.\n"
@@ -418,8 +419,17 @@ def write_file(path: Path, data: bytes) -> None:
 
 
 def depfile(target: Path, outputs: list[str], outdir: Path, inputs: list[str]) -> str:
+    """Make rules: every output depends on every input.  Spaces, ``#``, ``$``
+    and ``:`` are escaped as GNU make reads them; a path holding a control
+    character (a newline) cannot be written in a Make file at all and is
+    refused.  Names below the schema root are already safe
+    (``kstate.names``); this covers the folders above it and ``-o DIR``."""
     def esc(p: str) -> str:
-        return p.replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
+        if any(ord(c) < 0x20 or ord(c) == 0x7f for c in p):
+            raise UsageError(f"--depfile: the path {printable(p)} holds a control character and "
+                             f"cannot be written in a Make depfile")
+        return p.replace(" ", "\\ ").replace("#", "\\#").replace(
+            "$", "$$").replace(":", "\\:")
 
     outs = " ".join(esc((outdir / o).as_posix()) for o in outputs)
     ins = " \\\n  ".join(esc(i) for i in inputs)

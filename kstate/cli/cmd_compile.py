@@ -101,12 +101,14 @@ def _compile(args, cfg, paths, outdir, quiet=False):
             if not quiet:
                 print(line)
 
+        deps = None
+        if args.depfile:  # before writing anything: a depfile that cannot be written fails the run
+            inputs = [f.display for f in schema_set.files]
+            deps = depfile(Path(args.depfile), [*files, MANIFEST], outdir, inputs)
         write(outdir, files, langs, report)
         listed = [("removed", line[len("removed: "):]) for line in removed]
-        if args.depfile:
-            inputs = [f.display for f in schema_set.files]
-            text = depfile(Path(args.depfile), [*files, MANIFEST], outdir, inputs)
-            write_file(Path(args.depfile), text.encode("utf-8"))
+        if deps is not None:
+            write_file(Path(args.depfile), deps.encode("utf-8"))
         code = 0
     if quiet:
         return code, listed, schema_set.warnings
