@@ -153,11 +153,6 @@ def read_sources(paths: list[str], roots: list[Path] | None = None) -> tuple[lis
             report.error("BAD_ENCODING", f"{display} is not valid UTF-8 (byte {err.start})",
                          Span(display, line, 1))
             return None
-        if "\0" in text:
-            nul = raw.index(b"\0")
-            report.error("BAD_ENCODING", f"{display} is not a text file (a NUL byte at byte {nul})",
-                         Span(display, raw[:nul].count(b"\n") + 1, 1))
-            return None
         sources.add(display, text)
         src = SourceFile(real, display, None)
         by_real[real] = src

@@ -78,10 +78,17 @@ def test_python_texts_are_verbatim_in_one_line_comments(generated):
 
 
 def test_weird_file_names_stay_inside_the_python_docstring_and_markdown(tmp_path):
-    folder = tmp_path / 'we"""ird\\N{x}'
+    """Names below the schema root are refused unless safe (test_security_names.py);
+    the folders above it reach the outputs only as the Markdown header's
+    display path, escaped."""
+    folder = tmp_path / 'we"""ird\\N{x}-->b`c'
     folder.mkdir()
-    name = folder / "a-->b`c.kstate"
+    name = folder / "a.kstate"
     name.write_text("struct t { a: u8; }\n")
+    with pytest.raises(kstate.SchemaError, match="BAD_FILE_NAME|refused"):
+        (folder / "a-->b`c.kstate").write_text("struct u { a: u8; }\n")
+        kstate.load(folder / "a-->b`c.kstate")
+    (folder / "a-->b`c.kstate").unlink()
     ss = kstate.load(name)
     files = render_all(ss, ["python", "docs"])
     for path, text in files.items():
