@@ -10,6 +10,7 @@ Needs ``hypothesis`` (a test dependency, not a runtime one).
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
@@ -166,6 +167,9 @@ def schema_texts(draw, max_states: int = 3) -> str:
 from . import model as m  # noqa: E402
 
 MAX_ARRAY = 4  # elements drawn for [count] and [..] arrays (kept small for speed)
+# Hypothesis draws at most a few KiB of choices per example: a longer fixed
+# array is filled from a seeded Random (bytes) or from a few drawn elements.
+MAX_DRAWN_LENGTH = 64
 
 _ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 
@@ -217,9 +221,9 @@ def field_value(state: m.State | None, f: m.Field, length: int | None = None) ->
     """Values of field ``f``; ``length`` fixes the element count of a ``[count]`` array."""
     if isinstance(f.type, m.BytesType):
         if isinstance(f.shape, m.Fixed):
-            return st.binary(min_size=f.shape.length, max_size=f.shape.length).map(bytes.hex)
+            return _exact_bytes(f.shape.length)
         if length is not None:
-            return st.binary(min_size=length, max_size=length).map(bytes.hex)
+            return _exact_bytes(length)
         return st.binary(max_size=_count_limit(state, f)).map(bytes.hex)
     if f.fixed is not None:
         base = f.type.decl if isinstance(f.type, m.EnumType) else None
@@ -233,10 +237,30 @@ def field_value(state: m.State | None, f: m.Field, length: int | None = None) ->
     if f.shape is None:
         return elem
     if isinstance(f.shape, m.Fixed):
-        return st.lists(elem, min_size=f.shape.length, max_size=f.shape.length)
+        return _exact_list(elem, f.shape.length)
     if length is not None:
-        return st.lists(elem, min_size=length, max_size=length)
+        return _exact_list(elem, length)
     return st.lists(elem, max_size=_count_limit(state, f))
+
+
+def _exact_bytes(n: int) -> st.SearchStrategy:
+    """``n`` bytes as hex: drawn when short, else from a seeded Random (linear in ``n``)."""
+    if n <= MAX_DRAWN_LENGTH:
+        return st.binary(min_size=n, max_size=n).map(bytes.hex)
+    return st.integers(0, 2**32 - 1).map(lambda seed: random.Random(seed).randbytes(n).hex())
+
+
+def _exact_list(elem: st.SearchStrategy, n: int) -> st.SearchStrategy:
+    """``n`` elements: drawn when few, else picked (seeded) from a few drawn ones."""
+    if n <= MAX_DRAWN_LENGTH:
+        return st.lists(elem, min_size=n, max_size=n)
+    pool = st.lists(elem, min_size=1, max_size=8)
+    return st.tuples(pool, st.integers(0, 2**32 - 1)).map(lambda ps: _fill(ps[0], ps[1], n))
+
+
+def _fill(pool: list, seed: int, n: int) -> list:
+    rnd = random.Random(seed)
+    return [rnd.choice(pool) for _ in range(n)]
 
 
 @st.composite

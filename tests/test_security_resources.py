@@ -71,3 +71,94 @@ def test_no_input_file_may_be_a_fifo(tmp_path, argv):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "FIFO" in proc.stderr and "not a regular file" in proc.stderr
+
+
+# --- the encoder, kstate sample and kstate decode: sizes checked before building ---------
+
+HUGE_CHAR = "state s {\n    id = 1;\n    version = 1;\n    name: char[1 << 31];\n}\n"
+
+
+def test_encoder_refuses_a_huge_fixed_field_before_allocating_it(tmp_path):
+    (tmp_path / "big.kstate").write_text(HUGE_CHAR)
+    (tmp_path / "doc.json").write_text('{"entries": [{"state": "s", "fields": {"name": ""}}]}')
+    proc = run_kstate("encode", "doc.json", "--schema", "big.kstate", "-o", "out.bin", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr == ("kstate: error: entries[0].fields: expected a stream of at most 268435456 bytes, "
+                           "but 's' version 1 takes at least 2147483648 bytes\n")
+    assert not (tmp_path / "out.bin").exists()
+
+
+def test_encoder_limit_in_process_is_exact(tmp_path):
+    import kstate
+    from kstate.codec import EncodeError, encode
+    from kstate.codec.limits import Limits
+
+    (tmp_path / "s.kstate").write_text("state s {\n    id = 1;\n    version = 1;\n    name: char[64];\n"
+                                       "    data: bytes[32];\n    n: u32[4];\n}\n")
+    ss = kstate.load(tmp_path / "s.kstate")
+    doc = {"entries": [{"state": "s", "fields": {"name": "a", "data": "00" * 32, "n": [1, 2, 3, 4]}}]}
+    assert encode(ss, doc, limits=Limits(stream_size=1000))
+    with pytest.raises(EncodeError, match="takes at least 112 bytes"):
+        encode(ss, doc, limits=Limits(stream_size=111))
+
+
+@pytest.mark.parametrize("field", ["data: bytes[1 << 30];", "name: char[1 << 31];", "n: u64[1 << 22];"])
+def test_sample_refuses_states_too_large_to_sample(tmp_path, field):
+    (tmp_path / "big.kstate").write_text(f"state s {{\n    id = 1;\n    version = 1;\n    {field}\n}}\n")
+    proc = run_kstate("sample", "big.kstate", "--state", "s", "-o", "s.bin", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "kstate sample writes payloads of at most 16777216 bytes" in proc.stderr
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_sample_of_long_fixed_arrays_is_quick_and_writes_only_its_output(tmp_path):
+    (tmp_path / "s.kstate").write_text("state s {\n    id = 1;\n    version = 1;\n    data: bytes[100000];\n"
+                                       "    n: u32[5000];\n    name: char[70000];\n}\n")
+    proc = run_kstate("sample", "s.kstate", "--state", "s", "-o", "s.bin", "--seed", "3", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.bin", "s.kstate"]  # no .hypothesis/
+    proc = run_kstate("decode", "s.bin", "--schema", "s.kstate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    fields = __import__("json").loads(proc.stdout)["entries"][0]["fields"]
+    assert len(fields["data"]) == 200000 and len(set(fields["data"])) > 10  # random, not all zeros
+    assert len(fields["n"]) == 5000
+
+
+class _Recorder:
+    """A text stream that keeps what is written and the size of the largest write."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.largest = 0
+
+    def write(self, s: str) -> int:
+        self.parts.append(s)
+        self.largest = max(self.largest, len(s))
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_decode_json_is_written_in_pieces(tmp_path, monkeypatch):
+    """The JSON text of a big decode is never built whole: it is written in
+    pieces of about 64 KiB, and is the same text ``json.dumps`` gives."""
+    import json
+    import sys
+
+    import kstate
+    from kstate.cli import run
+
+    ss = kstate.load(ROOT / "schemas")
+    n = 20000
+    doc = {"entries": [{"state": "memfd", "instance_id": 1, "fields": {
+        "pos": 0, "size": 0, "seals": [], "name": "m",
+        "folios": [{"pfn": i, "flags": 0, "index": i} for i in range(n)]}}]}
+    (tmp_path / "m.bin").write_bytes(ss.encode(doc))
+    out = _Recorder()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert run(["decode", str(tmp_path / "m.bin"), "--schema", str(ROOT / "schemas")]) == 0
+    text = "".join(out.parts)
+    assert len(text) > 2_000_000
+    assert out.largest < 2 * 65536
+    assert text == json.dumps(ss.decode((tmp_path / "m.bin").read_bytes()), indent=2) + "\n"

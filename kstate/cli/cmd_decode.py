@@ -13,6 +13,7 @@ import mmap
 import os
 import stat
 import sys
+from typing import Iterable, Iterator
 
 from .. import config
 from ..errors import UsageError
@@ -64,6 +65,30 @@ def read_blob(spec: str):
         os.close(fd)
 
 
+def json_chunks(doc) -> Iterator[str]:
+    """The decode document as ``json.dumps(doc, indent=2)`` writes it, in pieces:
+    the text is never held whole (a 16 MiB stream's is hundreds of MiB)."""
+    yield from json.JSONEncoder(indent=2).iterencode(doc)
+    yield "\n"
+
+
+def write_chunks(chunks: str | Iterable[str], out=None, batch: int = 1 << 16) -> None:
+    """Write ``chunks`` (one text, or pieces of it) to ``out``, ``batch`` characters at a time."""
+    out = out or sys.stdout
+    if isinstance(chunks, str):
+        chunks = (chunks,)
+    pending: list[str] = []
+    size = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= batch:
+            out.write("".join(pending))
+            pending, size = [], 0
+    out.write("".join(pending))
+    out.flush()
+
+
 def run(args) -> int:
     from ..codec import codecs_for, decode
     from ..codec.render import hexdump, text
@@ -76,17 +101,15 @@ def run(args) -> int:
         doc = decode(schema_set, data, lenient=args.lenient)
         codecs = codecs_for(schema_set)
         if args.format == "json":
-            out = json.dumps(doc, indent=2) + "\n"
+            write_chunks(json_chunks(doc))
         elif args.format == "text":
-            out = text(codecs, doc)
+            write_chunks(text(codecs, doc))
         else:
-            out = hexdump(codecs, doc, data)
+            write_chunks(hexdump(codecs, doc, data))  # reads the mapped blob: before it is closed
     finally:
         if mm is not None:
             try:
                 mm.close()
             except BufferError:
                 pass
-    sys.stdout.write(out)
-    sys.stdout.flush()
     return 1 if any(d["severity"] == "error" for d in doc["diagnostics"]) else 0

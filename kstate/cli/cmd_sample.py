@@ -7,18 +7,24 @@ downstream kernel can feed them to its restore code.  The same --seed gives
 the same streams.  Needs hypothesis (pip install 'kstate[test]').
 
 With --count 1 (the default) the stream goes to -o FILE or stdout; with a
-larger count -o names a folder that receives STATE-vV-K.bin files.
+larger count -o names a folder that receives STATE-vV-K.bin files.  A state
+whose fixed-size fields alone take more than 16 MiB is refused; hypothesis
+keeps its files in a temporary folder (nothing is written to the working
+directory but the output).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
 from ..output import write_file
 from ..sides import load_side
+
+MAX_SAMPLE_BYTES = 16 * 1024 * 1024  # one sampled payload, from its fixed-size fields
 
 NAME = "sample"
 HELP = "random valid streams of a state, for testing restore code"
@@ -36,10 +42,24 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    try:
-        from ..testing import entries_of, examples
-    except ImportError:  # hypothesis is a test dependency
-        raise UsageError("kstate sample needs hypothesis: pip install 'kstate[test]'") from None
+    with tempfile.TemporaryDirectory(prefix="kstate-sample-") as home:
+        # hypothesis writes caches below its home folder (.hypothesis/ in the cwd by default)
+        try:
+            from hypothesis.configuration import set_hypothesis_home_dir
+        except ImportError:  # hypothesis is a test dependency
+            raise UsageError("kstate sample needs hypothesis: pip install 'kstate[test]'") from None
+        set_hypothesis_home_dir(home)
+        try:
+            return _sample(args)
+        finally:
+            set_hypothesis_home_dir(None)
+
+
+def _sample(args) -> int:
+    from ..codec import limits
+    from ..codec.describe import describe, member_of
+    from ..testing import entries_of, examples
+
     schema_set = load_side(args.schema)
     state = schema_set.states.get(args.state)
     if state is None:
@@ -51,6 +71,11 @@ def run(args) -> int:
     if version not in state.layouts:
         raise UsageError(f"--version {version}: {state.name} supports versions "
                          f"{state.min_version} .. {state.version}")
+    desc = describe(schema_set)
+    least = limits.fixed_size([member_of(mb) for mb in state.layouts[version]], desc["structs"], desc["enums"])
+    if least > MAX_SAMPLE_BYTES:
+        raise UsageError(f"{state.name} version {version} takes at least {least} bytes; kstate sample "
+                         f"writes payloads of at most {MAX_SAMPLE_BYTES} bytes")
     if args.count < 1:
         raise UsageError("--count must be at least 1")
     if args.count > 1 and not args.output:

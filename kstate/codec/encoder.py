@@ -99,6 +99,7 @@ class Encoder:
         self.bo = byteorder
         self.hdr = header(byteorder)
         self.limits = limits or Limits()
+        self._least: dict = {}  # (state, version) -> least payload size
         self.depth = 0  # nested states being encoded
         self._depths: dict | None = None
 
@@ -233,6 +234,12 @@ class Encoder:
         if depth > _limits.MAX_TYPE_DEPTH:
             raise EncodeError(path, f"expected plain structs nested at most {_limits.MAX_TYPE_DEPTH} "
                               f"deep, found {min(depth, 1 << 20)} levels in '{state}' version {version}")
+        least = self._least.get((state, version))
+        if least is None:
+            least = self._least[state, version] = _limits.fixed_size(layout, self.c.structs, self.c.enums)
+        if least > self.limits.stream_size:  # checked before anything of that size is built
+            raise EncodeError(path, f"expected a stream of at most {self.limits.stream_size} bytes, but "
+                              f"'{state}' version {version} takes at least {least} bytes")
         return self.members(layout, obj, path, stype, counted=True)
 
     def members(self, layout, obj, path: str, stype: int, counted: bool = False) -> bytes:

@@ -114,3 +114,49 @@ def layout_depth(layout, depths: dict) -> int:
     """The deepest plain-struct nesting of a layout's members (0: scalars only)."""
     return max((depths.get(mb["type"][1], 1 << 30) for mb in layout
                 if "bits" not in mb and mb["type"][0] == "struct"), default=0)
+
+
+_SCALAR_SIZES = {"bool": 1, "addr": 8, "folio": 8, "bytes": 1}
+_INT_SIZES = {f"{s}{b}": b // 8 for s in "ui" for b in (8, 16, 32, 64)}
+
+
+def fixed_size(layout, structs: dict, enums: dict) -> int:
+    """A lower bound of the bytes one payload of ``layout`` takes on the wire,
+    from its fixed-size members alone (``char[N]``, fixed arrays, plain
+    structs); counted and rest arrays, pointees and nested states count 0.
+    The encoder compares it with ``stream_size`` before building anything,
+    so a ``char[1 << 31]`` is refused without allocating 2 GiB of NULs.
+    Call after ``layout_depth`` has bounded the struct nesting."""
+    memo: dict = {}
+
+    def of_type(t: tuple) -> int:
+        kind = t[0]
+        if kind == "int":
+            return _INT_SIZES.get(t[1], 0)
+        if kind == "char":
+            return t[1]
+        if kind == "enum":
+            return _INT_SIZES.get(enums.get(t[1], {}).get("base"), 0)
+        if kind == "struct":
+            if t[1] not in memo:
+                memo[t[1]] = 0  # a cycle (hand-made description) adds nothing
+                memo[t[1]] = of_layout(structs.get(t[1], []))
+            return memo[t[1]]
+        return _SCALAR_SIZES.get(kind, 0)
+
+    def of_layout(members) -> int:
+        total = 0
+        for mb in members:
+            if "bits" in mb:
+                total += _INT_SIZES.get(mb["bits"], 0)
+                continue
+            if mb.get("pointer"):
+                continue
+            shape = mb.get("shape")
+            if shape is None:
+                total += of_type(mb["type"])
+            elif shape[0] == "fixed":
+                total += shape[1] * of_type(mb["type"])
+        return total
+
+    return of_layout(layout)
