@@ -134,3 +134,11 @@ def test_imports_stay_inside_path(repo):
     assert "git:HEAD:schemas/sub/a.kstate:1:8: error[IMPORT_OUTSIDE_ROOT]" in proc.stderr
     proc = run_kstate("check", "git:HEAD:schemas", "schemas", cwd=repo)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("ref", ["--output=evil-out", "-c core.pager=touch evil-out"])
+def test_a_ref_that_looks_like_an_option_is_only_a_ref(repo, ref):
+    proc = run_kstate("check", f"git:{ref}:schemas", "schemas", cwd=repo)
+    assert proc.returncode == 2
+    assert "is not a commit, branch or tag of this repository" in proc.stderr
+    assert not (repo / "evil-out").exists()
