@@ -18,7 +18,12 @@ command line wins over the file::
     direction = "update"           # check --direction
 
 An unknown table or key, or a value of the wrong type, is an error at its
-line (``kstate.toml:3:1: error[BAD_CONFIG]: ...``), exit 2.
+line (``kstate.toml:3:1: error[BAD_CONFIG]: ...``), exit 2.  The file is
+the project's, so in a pull request it is the attacker's: every path in it
+(``schemas``, ``out``, ``waivers``, a non-git ``baseline``) must be relative
+and stay inside the folder that holds it, symbolic links resolved
+(docs/security.md); the file itself is read only as a regular file of at
+most ``MAX_BYTES``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Diagnostic, SchemaError, SourceMap, Span
+from .readfile import FileRefused, read_regular
 
 NAME = "kstate.toml"
 MAX_BYTES = 1024 * 1024
@@ -147,12 +153,9 @@ def _positions(text: str) -> tuple[dict, dict]:
 def load(path: Path) -> Config:
     shown = _display(path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise _error(shown, None, f"cannot read {shown}: {err.strerror or err}") from None
-    if len(raw) > MAX_BYTES:
-        raise _error(shown, None, f"{shown} is larger than {MAX_BYTES} bytes")
+        raw = read_regular(path, MAX_BYTES, "a project file", shown)
+    except FileRefused as err:
+        raise _error(shown, None, err.message) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -206,10 +209,31 @@ def load(path: Path) -> Config:
                                             f"{', '.join(map(repr, unknown))}", pos,
                                             help=f"choose from {', '.join(available())}"))
                     continue
+            outside = _outside(path.parent, table, key, value)
+            if outside is not None:
+                diags.append(Diagnostic("BAD_CONFIG", f"[{table}] {key}: '{outside}' is outside the folder "
+                                        f"of {NAME}", pos, help="give a path relative to that folder, inside it"))
+                continue
             values[(table, key)] = value
     if diags:
         raise SchemaError(diags, smap)
     return Config(path, values)
+
+
+PATH_KEYS = {("kstate", "schemas"), ("kstate", "out"), ("check", "waivers"), ("check", "baseline")}
+
+
+def _outside(folder: Path, table: str, key: str, value) -> str | None:
+    """The first path of a path key that is absolute or leaves ``folder``."""
+    if (table, key) not in PATH_KEYS:
+        return None
+    root = folder.resolve()
+    for p in value if isinstance(value, list) else [value]:
+        if (table, key) == ("check", "baseline") and p.startswith("git:"):
+            continue  # a git side: read from the object store, checked by kstate.gitside
+        if os.path.isabs(p) or not (root / p).resolve().is_relative_to(root):
+            return p
+    return None
 
 
 def _example(table: str, key: str) -> str:

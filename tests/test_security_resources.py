@@ -162,3 +162,31 @@ def test_decode_json_is_written_in_pieces(tmp_path, monkeypatch):
     assert len(text) > 2_000_000
     assert out.largest < 2 * 65536
     assert text == json.dumps(ss.decode((tmp_path / "m.bin").read_bytes()), indent=2) + "\n"
+
+
+@pytest.mark.parametrize("line", ['[kstate]\nout = "/tmp/kstate-evil-out"', '[kstate]\nout = "../victim"',
+                                  '[kstate]\nschemas = ["schemas", "/"]', '[check]\nwaivers = "/proc/self/environ"',
+                                  '[kstate]\nout = "link/x"'])
+def test_project_file_paths_stay_inside_its_folder(tmp_path, line):
+    """kstate.toml is the project's, so in a pull request it is the
+    attacker's: its paths cannot point kstate at files outside the project."""
+    project = tmp_path / "project"
+    (project / "schemas").mkdir(parents=True)
+    (project / "schemas" / "a.kstate").write_text(STATE)
+    os.symlink(tmp_path, project / "link")
+    (project / "kstate.toml").write_text(line + "\n")
+    proc = run_kstate("compile", cwd=project)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("kstate.toml:2:1: error[BAD_CONFIG]: ")
+    assert "is outside the folder of kstate.toml" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]
+    assert not Path("/tmp/kstate-evil-out").exists()
+
+
+def test_a_fifo_named_kstate_toml_is_not_read(tmp_path):
+    os.mkfifo(tmp_path / "kstate.toml")  # opening it for reading would block forever
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "a.kstate").write_text(STATE)
+    proc = run_kstate("compile", "schemas", "-o", "out", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr  # not a project file: ignored
+    assert (tmp_path / "out" / "c" / "a.h").is_file()
