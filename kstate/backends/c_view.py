@@ -7,6 +7,7 @@ declarations, code lines.  The template only places them.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from .. import model as m
