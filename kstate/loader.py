@@ -7,8 +7,7 @@ sees (relative to the working directory when the file is below it) and
 ``rel`` is relative to the set's root folder (outputs mirror it).
 
 What may be read (docs/security.md): the schema roots are the folders named,
-and for a file named, the working directory (the folder of the file when it
-lies outside the working directory).  Every file read, found in a folder or
+and for a file named, its project folder (``_default_roots``).  Every file read, found in a folder or
 imported, must be a ``.kstate`` file whose real path (symbolic links
 resolved) lies inside a root; an import is a relative path (``..`` may
 climb, but not above the roots).  Only regular files of at most
@@ -92,14 +91,24 @@ def _near_import(folder: Path, wanted: str) -> str | None:
 
 
 def _default_roots(paths: list[str]) -> list[Path]:
+    """A folder named is its own root.  A file named is in its project: the
+    nearest folder above it holding ``.git`` or ``kstate.toml``; without one,
+    the common folder of the file and the working directory (a build folder
+    beside the sources, like Kbuild's ``O=``), or the file's own folder when
+    that common folder is the filesystem's top."""
     cwd = Path.cwd().resolve()
     roots = []
     for p in paths:
         path = Path(p).resolve()
         if path.is_dir():
             roots.append(path)
-        else:
-            roots.append(cwd if path.is_relative_to(cwd) else path.parent)
+            continue
+        marked = next((f for f in path.parents if (f / ".git").exists() or (f / "kstate.toml").is_file()), None)
+        if marked is not None:
+            roots.append(marked)
+            continue
+        common = Path(os.path.commonpath([str(cwd), str(path.parent)]))
+        roots.append(common if len(common.parts) > 1 else path.parent)
     return roots
 
 
