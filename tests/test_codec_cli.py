@@ -98,27 +98,38 @@ def test_decode_text(blob):
     res = run("decode", str(blob), "--schema", SCHEMA, "--format", "text")
     assert res.returncode == 0
     out = res.stdout.decode()
-    assert "test[instance 123] header" in out
+    assert out.splitlines()[0].endswith("78 bytes, 2 entries (1 section, 1 subsection)")
+    assert "test[123]: section test (id 3) version 2 instance 123" in out
     lines = out.splitlines()
     s_line = next(line for line in lines if line.strip().endswith('s: "abcdefghk"'))
     assert s_line.split()[0] == "24"
     i_line = next(line for line in lines if line.strip().endswith("i: 10"))
     assert i_line.split()[0] == "70"
     assert len(i_line) - len(i_line.lstrip(" 0123456789")) > len(s_line) - len(s_line.lstrip(" 0123456789"))
+    assert lines[-1].split() == ["74", "EOF:", "-1"]
+
+
+def hex_rows(out: str) -> list[str]:
+    return [line for line in out.splitlines() if len(line) > 9 and line[8:10] == "  " and line[:8].isalnum()
+            and not line.startswith(" ")]
 
 
 def test_decode_hexdump(blob):
     res = run("decode", str(blob), "--schema", SCHEMA, "--format", "hexdump")
     assert res.returncode == 0
-    lines = res.stdout.decode().splitlines()
-    assert len(lines) == 5  # 78 bytes, 16 to a line
-    assert lines[0].startswith("00000000  8c 77 37 3b 02 00 00 00")
-    assert "magic" in lines[0] and "test[instance 123] header" in lines[0]
-    assert "test[instance 123].s" in lines[1]
-    assert "test[instance 123].p_ulong" in lines[2] and "test[instance 123].folio" in lines[2]
-    assert "test[instance 123]/test_v2.i" in lines[4] and "EOF" in lines[4]
-    dumped = bytes.fromhex("".join(line[10:58].replace(" ", "") for line in lines))
+    out = res.stdout.decode()
+    rows = hex_rows(out)
+    assert rows[0].startswith("00000000  8c 77 37 3b  ")
+    # every byte once, in order, rows split where an entry starts
+    dumped = bytes.fromhex("".join(r[10:57].replace(" ", "") for r in rows))
     assert dumped == blob_78()
+    assert "== test[123]: section test (id 3) version 2 instance 123, payload 26 byte(s) [0x0004..0x0031]" in out
+    assert "0x0018..0x0021  test[123].s char[10] = \"abcdefghk\"" in out
+    assert "0x0022..0x0029  test[123].p_ulong u64 = 20" in out
+    assert "0x002a..0x0031  test[123].folio folio = 0x1000" in out
+    assert "0x0014..0x0017  test[123] header.size i32 = 26" in out
+    assert "0x0046..0x0049  test[123]/test_v2.i i32 = 10" in out
+    assert "0x004a..0x004d  EOF i32 = -1" in out
 
 
 def doc_json():

@@ -35,7 +35,8 @@ def test_the_tour_runs_in_a_fresh_copy(tmp_path):
         outputs.append(res.stdout + res.stderr)
     text = "\n".join(outputs)
     assert "counter.h" in text and "counter.py" in text
-    assert "memfd[instance 7]" in text
+    assert "memfd[7]: section memfd (id 16) version 3 instance 7" in text
+    assert "memfd[7].seals memfd_seals = SEAL|GROW" in text
     assert "error[TRUNCATED]" in text and "exit code 1" in text
     assert "error[FIELD_DROPPED]" in text
     assert "counter-v1-0.bin" in text

@@ -1,170 +1,246 @@
 """Human formats of a decode document: ``text`` (an indented tree with
-offsets) and ``hexdump`` (every byte, 16 to a line, each line annotated with
-the paths of the fields its bytes belong to).
+offsets) and ``hexdump`` (every byte, 16 to a row, grouped per entry, each
+field's byte range, path, type and decoded value under the row it starts in,
+and each diagnostic at the byte where it starts).
 
-Both walk the decoded document alongside the codec description to recover
-each field's byte span (sizes follow from the types and the decoded array
-lengths), so they need no second decoder.
+Both are written as they are walked (``write_text`` / ``write_hexdump`` take
+a file object), from the spans of ``spans.py``.  ``text()`` and ``hexdump()``
+return the same output as a string.
 """
 
 from __future__ import annotations
 
-import json
+import io
 
-from .records import HEADER_SIZE, INT_CODES
+from .spans import Selection, Walker, count_entries, show
 
-# span kinds: "leaf" a value's bytes; "node" a container (struct, array, nested
-# state) whose children follow; "bits" a bits group (its members follow as
-# "member" spans on the same bytes); "frame" magic/headers/EOF; "raw" raw bytes.
+DEFAULT_MAX_ELEMENTS = 8
 
 
-class _Walker:
-    def __init__(self, codecs):
-        self.c = codecs
-        self.comp = codecs.compiler("little")
-        self.out: list[tuple] = []  # (offset, size, label, value, depth, kind)
-
-    def add(self, off, size, label, value, depth, kind):
-        self.out.append((off, size, label, value, depth, kind))
-
-    def entry(self, e: dict, path: str, depth: int) -> int:
-        off, size = e["offset"], e["size"]
-        title = (f"{e['section']} {e.get('state') or 'state ' + str(e['state_id'])} (id {e['state_id']}) "
-                 f"version {e['version']} instance {e['instance_id']}, {size} byte(s)")
-        self.add(off, HEADER_SIZE, f"{path} header", title, depth, "frame")
-        payload = off + HEADER_SIZE
-        if "fields" in e and e.get("state") in self.c.states:
-            layout = self.c.states[e["state"]]["layouts"].get(e["version"])
-            end = self.members(layout or [], e["fields"], payload, path, depth + 1)
-            if end < payload + max(size, 0):
-                self.add(end, payload + size - end, f"{path} (unconsumed)", None, depth + 1, "raw")
-        elif "raw" in e:
-            self.add(payload, len(e["raw"]) // 2, f"{path} raw", e["raw"], depth + 1, "raw")
-        return payload + max(size, 0)
-
-    def members(self, layout, fields: dict, off: int, path: str, depth: int) -> int:
-        for mb in layout:
-            if "bits" in mb:
-                size = INT_CODES[mb["bits"]][1]
-                group = "{" + ", ".join(f[0] for f in mb["fields"]) + "}"
-                self.add(off, size, f"{path}.{group}", None, depth, "bits")
-                for name, _, _ in mb["fields"]:
-                    if name in fields:
-                        self.add(off, size, f"{path}.{name}", fields[name], depth, "member")
-                off += size
-                continue
-            name = mb["name"]
-            if name not in fields:
-                return off
-            off = self.field(mb, fields[name], off, f"{path}.{name}", depth)
-        return off
-
-    def field(self, mb: dict, value, off: int, path: str, depth: int) -> int:
-        typ, shape = mb["type"], mb.get("shape")
-        if shape is None:
-            return self.value(typ, value, off, path, depth)
-        if typ[0] == "bytes":
-            size = len(value) // 2
-            self.add(off, size, path, value, depth, "leaf")
-            return off + size
-        self.add(off, 0, path, f"[{len(value)} element(s)]", depth, "node")
-        for i, v in enumerate(value):
-            off = self.value(typ, v, off, f"{path}[{i}]", depth + 1)
-        return off
-
-    def value(self, typ: tuple, value, off: int, path: str, depth: int) -> int:
-        kind = typ[0]
-        if kind == "struct":
-            self.add(off, 0, path, None, depth, "node")
-            return self.members(self.c.structs[typ[1]], value, off, path, depth + 1)
-        if kind == "state":
-            title = f"nested {value.get('state')} version {value.get('version')}, {value.get('size')} byte(s)"
-            self.add(off, HEADER_SIZE, f"{path} header", title, depth, "frame")
-            payload = off + HEADER_SIZE
-            if "fields" in value:
-                layout = self.c.states[typ[1]]["layouts"].get(value["version"], [])
-                self.members(layout, value["fields"], payload, path, depth + 1)
-            else:
-                self.add(payload, len(value.get("raw", "")) // 2, f"{path} raw", value.get("raw"),
-                         depth + 1, "raw")
-            return payload + value.get("size", 0)
-        size = self.comp.size_of(typ)
-        self.add(off, size, path, value, depth, "leaf")
-        return off + size
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
-def spans(codecs, doc: dict) -> list[tuple]:
-    w = _Walker(codecs)
-    if doc.get("byteorder") is None:
-        return w.out
-    w.add(0, 4, "magic", f"0x3B37778C ({doc['byteorder']}-endian)", 0, "frame")
-    end = 4
-    for e in doc["entries"]:
-        path = f"{e.get('state') or 'state ' + str(e['state_id'])}[instance {e['instance_id']}]"
-        end = max(end, w.entry(e, path, 0))
-        for s in e.get("subsections", []):
-            spath = f"{path}/{s.get('state') or 'state ' + str(s['state_id'])}"
-            end = max(end, w.entry(s, spath, 1))
-    codes = {d["code"] for d in doc["diagnostics"]}
-    if "MISSING_EOF" not in codes and end + 4 <= doc["size"] and not (codes & {"TRUNCATED", "BAD_SIZE"}):
-        w.add(end, 4, "EOF", "-1", 0, "frame")
-        if end + 4 < doc["size"]:
-            w.add(end + 4, doc["size"] - end - 4, "trailing data", None, 0, "raw")
-    return w.out
+def summary(doc: dict, selection: Selection | None = None, lenient: bool = False) -> str:
+    secs, subs = count_entries(doc)
+    n = secs + subs
+    line = (f"kstate stream: {doc['byteorder'] or 'unknown'}-endian, {_plural(doc['size'], 'byte', 'bytes')}, "
+            f"{_plural(n, 'entry', 'entries')} ({_plural(secs, 'section', 'sections')}, "
+            f"{_plural(subs, 'subsection', 'subsections')})")
+    errors = [d for d in doc["diagnostics"] if d["severity"] == "error"]
+    if errors and not lenient and doc["byteorder"]:
+        first = min(errors, key=lambda d: d["offset"])
+        line += (f"; decoding stopped at the first error (offset {first['offset']}), "
+                 f"the bytes after the last entry are not decoded (--lenient reads on)")
+    return line
 
 
-def _show(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str) and not value.startswith(("[", "0x", "nested", "section", "subsection")):
-        return json.dumps(value)
-    return value if isinstance(value, str) else json.dumps(value)
+def _selection_note(full: dict, shown: dict, sel: Selection) -> list[str]:
+    if not sel.active:
+        return []
+    parts = []
+    if sel.state is not None:
+        parts.append(f"--state {sel.state}")
+    if sel.instance is not None:
+        parts.append(f"--instance {sel.instance}")
+    if sel.start is not None or sel.end is not None:
+        parts.append(f"--range {'' if sel.start is None else sel.start}:{'' if sel.end is None else sel.end}")
+    a, b = count_entries(shown), count_entries(full)
+    lines = [f"showing {sum(a)} of {_plural(sum(b), 'entry', 'entries')} ({' '.join(parts)})"]
+    hidden = len(full["diagnostics"]) - len(shown["diagnostics"])
+    if hidden:
+        lines.append(f"{_plural(hidden, 'diagnostic', 'diagnostics')} outside the selection not shown")
+    return lines
 
 
-def text(codecs, doc: dict) -> str:
+def _diag_line(d: dict) -> str:
+    return (f"{d['severity']}[{d['code']}] at offset {d['offset']} {d['path'] or '(stream)'}: "
+            f"{d['message']}")
+
+
+def _elided_text(sp) -> str:
+    return (f"... {_plural(sp.value, 'more element', 'more elements')} left out ({_last(sp.path)}{sp.title}, "
+            f"{_plural(sp.size, 'byte', 'bytes')}; --all or --max-elements N shows them)")
+
+
+def write_text(out, codecs, doc: dict, *, lenient: bool = False, max_elements: int | None = None,
+               selection: Selection | None = None) -> None:
     """An indented tree with offsets."""
-    lines = [f"kstate stream: {doc['byteorder'] or 'unknown'}-endian, {doc['size']} byte(s), "
-             f"{len(doc['entries'])} entr{'y' if len(doc['entries']) == 1 else 'ies'}"]
-    for off, size, label, value, depth, kind in spans(codecs, doc):
+    sel = selection or Selection()
+    shown = sel.filter_doc(doc)
+    out.write(summary(doc, sel, lenient) + "\n")
+    for line in _selection_note(doc, shown, sel):
+        out.write(line + "\n")
+    w = Walker(codecs, doc, lenient, max_elements, sel)
+    for sp in w.walk():
+        kind = sp.kind
+        if kind in ("bits", "frame") and " header." in sp.path:
+            continue
         if kind == "bits":
             continue
-        indent = "  " * (depth + 1)
-        if kind == "frame":
-            lines.append(f"{off:>8}  {indent}{label}: {value}")
+        if sel.start is not None or sel.end is not None:
+            if not sel.overlaps(sp.off, sp.size):
+                continue
+        indent = "  " * (sp.depth + 1)
+        head = f"{sp.off:>8}  {indent}"
+        if kind == "group":
+            if sp.value is not None:  # an entry
+                out.write(f"{head}{sp.path}: {sp.title}\n")
+        elif kind == "frame":
+            out.write(f"{head}{sp.path}: {sp.value}\n")
+        elif kind == "gap":
+            out.write(f"{head}{sp.title} ({_plural(sp.size, 'byte', 'bytes')})\n")
         elif kind == "raw":
-            shown = "" if value is None else f" {value[:64]}{'...' if len(value) > 64 else ''}"
-            lines.append(f"{off:>8}  {indent}{label} ({size} byte(s)){shown}")
+            h = sp.value
+            shown_hex = "" if h is None else f" {h[:64]}{'...' if len(h) > 64 else ''}"
+            out.write(f"{head}{sp.path.rsplit(' ', 1)[-1] if ' ' in sp.path else sp.path}: {sp.title} "
+                      f"({_plural(sp.size, 'byte', 'bytes')}){shown_hex}\n")
+        elif kind == "elided":
+            out.write(f"{head}{_elided_text(sp)}\n")
         else:
-            name = label.rsplit(".", 1)[-1] if not label.endswith("]") else label.rsplit(".", 1)[-1]
-            shown = _show(value) if kind != "node" or value else ""
-            lines.append(f"{off:>8}  {indent}{name}{': ' + shown if shown else ''}")
-    for d in doc["diagnostics"]:
-        lines.append(f"{d['severity']}[{d['code']}] at offset {d['offset']} {d['path'] or '(stream)'}: "
-                     f"{d['message']}")
-    return "\n".join(lines) + "\n"
+            name = _last(sp.path)
+            if kind == "node":
+                if sp.array is not None:
+                    value = f"{_plural(sp.array[1], 'element', 'elements')} ({sp.type})"
+                elif sp.typ and sp.typ[0] == "state":
+                    value = sp.type
+                else:
+                    value = ""
+            else:
+                value = show(sp.typ, sp.value, 32)
+            out.write(f"{head}{name}{': ' + value if value else ''}\n")
+    for d in shown["diagnostics"]:
+        out.write(_diag_line(d) + "\n")
 
 
-def hexdump(codecs, doc: dict, data) -> str:
-    """Every byte, 16 to a line, with the paths of the fields each line holds."""
-    marks = [(off, off + size, label) for off, size, label, _, _, kind in spans(codecs, doc)
-             if size > 0 and kind in ("leaf", "frame", "raw", "bits")]
-    marks.sort()
-    lines = []
+def _last(path: str) -> str:
+    """The last component of a field path: ``x.y[3]`` -> ``y[3]``, ``a[7]`` -> ``a[7]``."""
+    return path.rsplit(".", 1)[-1]
+
+
+class _HexWriter:
+    """Rows of 16 bytes (aligned to the stream), split where a new entry starts;
+    under each row the notes (fields, diagnostics) that start in it."""
+
+    def __init__(self, out, data, lo: int, hi: int, width: int, diags: list):
+        self.out, self.data, self.lo, self.hi, self.w = out, data, lo, hi, width
+        self.pos = self.seg_end = 0
+        self.notes: list[str] = []
+        self.diags = sorted(diags, key=lambda d: d["offset"])
+        self.di = 0
+
+    def x(self, off: int) -> str:
+        return f"0x{off:0{self.w}x}"
+
+    def rng(self, off: int, size: int) -> str:
+        if size <= 0:
+            return f"{self.x(off)} (0 bytes)".ljust(2 * self.w + 6)
+        return f"{self.x(off)}..{self.x(off + size - 1)}"
+
+    def segment(self, start: int, end: int, heading: str) -> None:
+        self.finish_segment()
+        self.out.write(f"\n== {heading}\n")
+        self.pos, self.seg_end = max(start, self.lo), min(end, self.hi)
+
+    def finish_segment(self) -> None:
+        self.rows_until(self.seg_end)
+        self.flush_notes(self.seg_end)
+
+    def rows_until(self, off: int) -> None:
+        """Print every row that ends at or before ``off``."""
+        while self.pos < self.seg_end:
+            rowend = min((self.pos // 16 + 1) * 16, self.seg_end)
+            if rowend > off:
+                break
+            self.row(self.pos, rowend)
+            self.pos = rowend
+
+    def note(self, off: int, text: str) -> None:
+        self.rows_until(off)
+        self.notes.append((off, text))
+
+    def row(self, a: int, b: int) -> None:
+        base = a - a % 16
+        chunk = bytes(self.data[a:b])
+        pad = a - base
+        cells = ["  "] * pad + [f"{c:02x}" for c in chunk]
+        cells += ["  "] * (16 - len(cells))
+        text_ = " " * pad + "".join(chr(c) if 32 <= c < 127 else "." for c in chunk)
+        self.out.write(f"{base:08x}  {' '.join(cells)}  |{text_:<16}|\n")
+        self.flush_notes(b)
+
+    def flush_notes(self, upto: int) -> None:
+        for off, text_ in self.notes:
+            self.diags_until(off)
+            self.out.write(f"          {text_}\n")
+        self.notes = []
+        self.diags_until(upto)
+
+    def diags_until(self, upto: int) -> None:
+        while self.di < len(self.diags) and self.diags[self.di]["offset"] < upto:
+            d = self.diags[self.di]
+            self.out.write(f"          {self.x(d['offset'])}  {d['severity']}[{d['code']}] "
+                           f"{d['path'] or '(stream)'}: {d['message']}\n")
+            self.di += 1
+
+    def elide(self, off: int, size: int, text_: str) -> None:
+        self.rows_until(off)
+        if self.pos < off:
+            self.row(self.pos, min(off, self.seg_end))
+        self.flush_notes(off)
+        self.out.write(f"          {self.rng(off, size)}  {text_}\n")
+        self.diags_until(off + size)
+        self.pos = max(self.pos, min(off + size, self.seg_end))
+
+    def finish(self) -> None:
+        self.finish_segment()
+        self.diags_until(1 << 62)
+
+
+def write_hexdump(out, codecs, doc: dict, data, *, lenient: bool = False,
+                  max_elements: int | None = DEFAULT_MAX_ELEMENTS, selection: Selection | None = None) -> None:
+    """Every byte, 16 to a row, grouped per entry, with each field's range, path, type and value."""
+    sel = selection or Selection()
+    shown = sel.filter_doc(doc)
+    out.write(summary(doc, sel, lenient) + "\n")
+    for line in _selection_note(doc, shown, sel):
+        out.write(line + "\n")
     n = len(data)
-    j = 0
-    active: list = []
-    for start in range(0, n, 16):
-        stop = min(start + 16, n)
-        while j < len(marks) and marks[j][0] < stop:
-            active.append(marks[j])
-            j += 1
-        active = [m for m in active if m[1] > start]
-        labels = [m[2] for m in active if m[0] < stop]
-        chunk = bytes(data[start:stop])
-        hexs = " ".join(f"{b:02x}" for b in chunk)
-        text_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"{start:08x}  {hexs:<47}  |{text_:<16}|  {'; '.join(labels) if labels else '(not decoded)'}")
-    for d in doc["diagnostics"]:
-        lines.append(f"{d['severity']}[{d['code']}] at offset {d['offset']} {d['path'] or '(stream)'}: "
-                     f"{d['message']}")
-    return "\n".join(lines) + "\n"
+    lo = sel.start or 0
+    hi = n if sel.end is None else min(sel.end, n)
+    hx = _HexWriter(out, data, lo, hi, max(4, len(f"{max(n - 1, 0):x}")), shown["diagnostics"])
+    for sp in Walker(codecs, doc, lenient, max_elements, sel).walk():
+        if not sel.overlaps(sp.off, sp.size) and sp.kind != "group":
+            continue
+        kind = sp.kind
+        if kind == "group":
+            if not sel.overlaps(sp.off, sp.size):
+                continue
+            heading = f"{sp.path}: {sp.title}" if sp.value is not None else sp.title
+            hx.segment(sp.off, sp.end, f"{heading} [{hx.rng(sp.off, sp.size)}]")
+        elif kind == "elided":
+            hx.elide(sp.off, sp.size, f"{sp.path}{sp.title} {_elided_text(sp)}")
+        elif kind in ("gap",):
+            hx.note(sp.off, f"{hx.rng(sp.off, sp.size)}  {sp.title}")
+        elif kind == "raw":
+            hx.note(sp.off, f"{hx.rng(sp.off, sp.size)}  {sp.path}: {sp.title}")
+        elif kind == "node":
+            hx.note(sp.off, f"{hx.rng(sp.off, sp.size)}  {sp.path} {sp.type}")
+        elif kind == "bits":
+            hx.note(sp.off, f"{hx.rng(sp.off, sp.size)}  {sp.path} {sp.type}")
+        else:  # frame, leaf, member
+            hx.note(sp.off, f"{hx.rng(sp.off, sp.size)}  {sp.path} {sp.type} = "
+                            f"{sp.value if kind == 'frame' else show(sp.typ, sp.value, 32)}")
+    hx.finish()
+
+
+def text(codecs, doc: dict, **kw) -> str:
+    buf = io.StringIO()
+    write_text(buf, codecs, doc, **kw)
+    return buf.getvalue()
+
+
+def hexdump(codecs, doc: dict, data, **kw) -> str:
+    buf = io.StringIO()
+    write_hexdump(buf, codecs, doc, data, **kw)
+    return buf.getvalue()
