@@ -10,6 +10,7 @@ corpus, structural edits and the renderers.)"""
 from __future__ import annotations
 
 import json
+import re
 import struct
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 import kstate
 from kstate.codec import codecs_for, decode, encode
+from kstate.codec import html_view
 from kstate.codec.render import hexdump, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +46,14 @@ def check_doc(codecs, data: bytes, doc: dict, lenient: bool) -> None:
     if not lenient:
         assert errors <= 1
     json.dumps(doc)
-    text(codecs, doc)
-    hexdump(codecs, doc, data)
+    text(codecs, doc, lenient=lenient)
+    out = hexdump(codecs, doc, data, lenient=lenient, max_elements=None)
+    # the hexdump shows every byte once, in order, and calls only a real -1 the EOF marker
+    rows = [line for line in out.splitlines() if re.match(r"^[0-9a-f]{8}  ", line)]
+    assert b"".join(bytes.fromhex(r[10:57].replace(" ", "")) for r in rows) == bytes(data)
+    for m in re.finditer(r"^ +0x([0-9a-f]+)\.\.0x[0-9a-f]+  EOF i32 = -1$", out, re.M):
+        assert data[int(m.group(1), 16):int(m.group(1), 16) + 4] == b"\xff\xff\xff\xff"
+    html_view.build(codecs, doc, lenient)
     if not doc["diagnostics"]:  # docs/wire-format.md: what decodes cleanly encodes back to the same bytes
         assert encode(codecs, doc) == data
 

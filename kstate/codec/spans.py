@@ -226,12 +226,13 @@ class Walker:
     """``walk()`` yields the spans of ``doc`` in stream order.
 
     ``max_elements``: arrays show at most that many elements, then one
-    ``elided`` span for the rest (None: all).  ``template_arrays``: an array of
-    fixed-size elements longer than ``max_elements`` yields its first
-    element only, for a view that reads the others itself (the HTML viewer)."""
+    ``elided`` span for the rest (None: all).  ``template_over``: an array of
+    fixed-size elements longer than that yields its first element only (then
+    one ``elided`` span), for a view that reads the others itself from the
+    bytes with that element's layout (the HTML viewer)."""
 
     def __init__(self, codecs, doc: dict, lenient: bool = False, max_elements: int | None = None,
-                 selection: Selection | None = None):
+                 selection: Selection | None = None, template_over: int | None = None):
         self.c = codecs
         self.doc = doc
         self.bo = doc.get("byteorder") or "little"
@@ -239,6 +240,7 @@ class Walker:
         self.lenient = lenient
         self.max = max_elements
         self.sel = selection or Selection()
+        self.template_over = template_over
         self.emit = True
 
     # sizes of fixed-size things
@@ -281,7 +283,8 @@ class Walker:
         if end >= n:
             return
         errors = [d for d in doc["diagnostics"] if d["severity"] == "error"]
-        stopped = any(d["code"] in _STOPS_LENIENT for d in errors) if self.lenient else bool(errors)
+        stopped = (any(d["code"] in _STOPS_LENIENT or (d["code"] == "LIMIT_EXCEEDED" and not d["path"])
+                       for d in errors) if self.lenient else bool(errors))
         sel = self.sel
         at_end = [d for d in errors if d["offset"] == end and d["code"] == "TRUNCATED" and not d["path"]]
         if at_end:
@@ -361,6 +364,8 @@ class Walker:
         if self.emit:
             yield node
         limit = count if self.max is None else min(count, self.max)
+        if self.template_over is not None and esize is not None and count > self.template_over:
+            limit = 1
         for i in range(limit):
             off = yield from self.value(typ, value[i], off, f"{path}[{i}]", depth + 1)
         if limit < count:
