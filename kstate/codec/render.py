@@ -30,8 +30,7 @@ def summary(doc: dict, selection: Selection | None = None, lenient: bool = False
     errors = [d for d in doc["diagnostics"] if d["severity"] == "error"]
     if errors and not lenient and doc["byteorder"]:
         first = min(errors, key=lambda d: d["offset"])
-        line += (f"; decoding stopped at the first error (offset {first['offset']}), "
-                 f"the bytes after the last entry are not decoded (--lenient reads on)")
+        line += f"; decoding stopped at the first error (offset {first['offset']})"
     return line
 
 
@@ -58,8 +57,9 @@ def _diag_line(d: dict) -> str:
             f"{d['message']}")
 
 
-def _elided_text(sp) -> str:
-    return (f"... {_plural(sp.value, 'more element', 'more elements')} left out ({_last(sp.path)}{sp.title}, "
+def _elided_text(sp, name: bool = True) -> str:
+    where = f"{_last(sp.path)}{sp.title}, " if name else ""
+    return (f"... {_plural(sp.value, 'more element', 'more elements')} left out ({where}"
             f"{_plural(sp.size, 'byte', 'bytes')}; --all or --max-elements N shows them)")
 
 
@@ -219,7 +219,7 @@ def write_hexdump(out, codecs, doc: dict, data, *, lenient: bool = False,
             heading = f"{sp.path}: {sp.title}" if sp.value is not None else sp.title
             hx.segment(sp.off, sp.end, f"{heading} [{hx.rng(sp.off, sp.size)}]")
         elif kind == "elided":
-            hx.elide(sp.off, sp.size, f"{sp.path}{sp.title} {_elided_text(sp)}")
+            hx.elide(sp.off, sp.size, f"{sp.path}{sp.title} {_elided_text(sp, False)}")
         elif kind in ("gap",):
             hx.note(sp.off, f"{hx.rng(sp.off, sp.size)}  {sp.title}")
         elif kind == "raw":
