@@ -265,3 +265,19 @@ def test_long_fixed_array_inside_struct(tmp_path):
     d = decode(ss, bytes(bad))["diagnostics"]
     assert [(x["code"], x["offset"], x["path"]) for x in d] == [
         ("UNKNOWN_ENUM", 4 + 20 + 1 + 2000 + 3, "big[instance 0].b.cols[3]")]
+
+
+@pytest.mark.parametrize("byteorder", ["little", "big"])
+def test_counted_array_of_structs_holding_a_long_fixed_array(tmp_path, byteorder):
+    """A struct with a u8[120] (decoded by a helper that needs the element's index)
+    in a counted array: the compiled list comprehension enumerates (it named an
+    undefined ``i``: NameError, an internal error of ``kstate decode``)."""
+    p = tmp_path / "grid.kstate"
+    p.write_text("struct cell { a: u32; v: u8[120]; }\n"
+                 "state grid { id = 5; version = 1; n: u32; cells: cell[n]; rest: cell[..]; }\n")
+    ss = kstate.load(p)
+    cells = [{"a": i, "v": [(i + j) % 256 for j in range(120)]} for i in range(3)]
+    doc = {"entries": [{"state": "grid", "fields": {"n": 3, "cells": cells, "rest": cells[:2]}}]}
+    back = decode(ss, encode(ss, doc, byteorder))
+    assert back["diagnostics"] == []
+    assert back["entries"][0]["fields"]["cells"] == cells and back["entries"][0]["fields"]["rest"] == cells[:2]

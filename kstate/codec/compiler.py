@@ -583,6 +583,8 @@ class Compiler:
             L.append(f"    {self._field(key)} = lst")
         elif expr == vs[0] and len(vs) == 1:
             L.append(f"    {self._field(key)} = [{vs[0]} for {target} in {src}]")
+        elif o in expr or p in expr:  # the element needs its index (a nested array helper, a path)
+            L.append(f"    {self._field(key)} = [{expr} for i, {target} in enumerate({src})]")
         else:
             L.append(f"    {self._field(key)} = [{expr} for {target} in {src}]")
         L.append(f"    off += n * {size}")
