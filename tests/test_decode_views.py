@@ -230,3 +230,17 @@ def test_output_file_is_written_atomically(memfd_blobs, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dump.txt"]
     res = run("decode", memfd_blobs["big"], "--format", "html")
     assert res.returncode == 2 and "-o" in res.stderr
+
+
+def test_hexdump_of_nested_states_bits_and_empty_fields():
+    blob = ROOT / "tools" / "fuzz" / "seeds" / "blob" / "fx-feat-be.bin"
+    res = run("decode", blob, "--schema", ROOT / "tests" / "fixtures" / "codec", "--format", "hexdump", "--all")
+    assert res.returncode == 0, res.stderr
+    out = notes(res.stdout)
+    # a nested state's header repeats its entry's section_type; an array of them spans them all
+    assert "0x0065..0x0068  feat[2].kid header.section_type i32 = 2" in out
+    assert "0x007f..0x00b0  feat[2].kids inner[2]" in out
+    assert "0x00ad..0x00b0  feat[2].kids[1].a u32 = 5" in out
+    assert "0x0025..0x0028  feat[2].pk.mid u32:8 = 0" in out
+    assert "0x0065 (0 bytes)  feat[2].blob bytes[0] = (empty)" in out
+    assert "0x001f..0x0020  feat[2].p perms = 0 (no flag)" in out

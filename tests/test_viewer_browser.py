@@ -90,6 +90,33 @@ def test_html_is_one_self_contained_file(tmp_path):
     assert doc["tree"][1]["p"] == "memfd[7]" and doc["size"] == blob.stat().st_size
 
 
+def test_html_takes_the_filters(tmp_path):
+    blob = make_blob(tmp_path, memfd_doc(3))
+    page = html_of(tmp_path, blob, "--instance", "8").read_text()
+    doc = json.loads(re.search(r'id="kstate-doc">(.*?)</script>', page, re.S).group(1))
+    assert [n["p"] for n in doc["tree"]] == ["memfd[8]"]
+    assert doc["summary"].startswith("kstate stream: little-endian")
+    assert doc["summary"].endswith("; showing 1 of 2 entries (--instance 8)")
+
+
+def test_a_long_array_is_written_once_as_a_template(tmp_path):
+    schema = tmp_path / "grid.kstate"
+    schema.write_text("struct cell { a: u32; v: u8[120]; }\n"
+                      "state grid { id = 5; version = 1; n: u32; cells: cell[n]; }\n")
+    cells = [{"a": i, "v": [i % 256] * 120} for i in range(150)]
+    blob = make_blob(tmp_path, {"entries": [{"state": "grid", "fields": {"n": 150, "cells": cells}}]},
+                     name="grid.bin", schema=str(schema))
+    page = html_of(tmp_path, blob, schema=str(schema)).read_text()
+    doc = json.loads(re.search(r'id="kstate-doc">(.*?)</script>', page, re.S).group(1))
+    arr = next(n for n in doc["tree"][1]["c"] if n["l"] == "cells")
+    assert arr["a"]["count"] == 150 and arr["a"]["esize"] == 124 and arr["n"] == 150 * 124
+    el = arr["a"]["el"]
+    assert [c["l"] for c in el["c"]] == ["a", "v"] and el["c"][0]["d"] == ["int", "u32"]
+    inner = el["c"][1]
+    assert len(inner["c"]) == 120 and inner["c"][119]["o"] == 4 + 119  # walked whole, offsets in the element
+    assert "v" not in el["c"][0]  # the page reads the values from the bytes
+
+
 def test_hostile_strings_are_escaped_in_the_embedded_json(tmp_path):
     schema = tmp_path / "note.kstate"
     schema.write_text(HOSTILE_SCHEMA)

@@ -31,7 +31,7 @@ import hashlib
 import json
 from importlib import resources
 
-from .render import summary
+from .render import selection_note, summary
 from .spans import Selection, Walker, show
 
 PAGE = 100  # array elements per page in the viewer (also the template threshold)
@@ -157,7 +157,8 @@ def build(codecs, doc: dict, lenient: bool = False, selection: Selection | None 
     shown = sel.filter_doc(doc)
     enums = {name: {"kind": e["kind"], "values": [[n, str(v)] for n, v in e["values"]]}
              for name, e in codecs.enums.items()}
-    return {"title": title, "summary": summary(doc, sel, lenient), "size": doc["size"],
+    line = "; ".join([summary(doc, sel, lenient), *selection_note(doc, shown, sel)])
+    return {"title": title, "summary": line, "size": doc["size"],
             "byteorder": doc["byteorder"], "page": PAGE, "tree": b.root["c"], "enums": enums,
             "diagnostics": shown["diagnostics"]}
 

@@ -34,7 +34,7 @@ def summary(doc: dict, selection: Selection | None = None, lenient: bool = False
     return line
 
 
-def _selection_note(full: dict, shown: dict, sel: Selection) -> list[str]:
+def selection_note(full: dict, shown: dict, sel: Selection) -> list[str]:
     if not sel.active:
         return []
     parts = []
@@ -69,7 +69,7 @@ def write_text(out, codecs, doc: dict, *, lenient: bool = False, max_elements: i
     sel = selection or Selection()
     shown = sel.filter_doc(doc)
     out.write(summary(doc, sel, lenient) + "\n")
-    for line in _selection_note(doc, shown, sel):
+    for line in selection_note(doc, shown, sel):
         out.write(line + "\n")
     w = Walker(codecs, doc, lenient, max_elements, sel)
     for sp in w.walk():
@@ -203,7 +203,7 @@ def write_hexdump(out, codecs, doc: dict, data, *, lenient: bool = False,
     sel = selection or Selection()
     shown = sel.filter_doc(doc)
     out.write(summary(doc, sel, lenient) + "\n")
-    for line in _selection_note(doc, shown, sel):
+    for line in selection_note(doc, shown, sel):
         out.write(line + "\n")
     n = len(data)
     lo = sel.start or 0

@@ -99,7 +99,7 @@ class Selection:
         if self.by_entry:
             if not any(a <= off < b for a, b in shown):
                 return False
-        return self.overlaps(off, 1) or (self.end is not None and off == self.end == 0)
+        return self.overlaps(off, 1)
 
     def filter_doc(self, doc: dict) -> dict:
         """The document with only the selected entries (and their diagnostics)."""
@@ -180,7 +180,7 @@ def show(typ: tuple | None, value, limit: int = 32) -> str:
     if kind == "char" and isinstance(value, dict):
         return "bytes " + _hex(value.get("bytes", ""), limit)
     if kind == "bytes" and isinstance(value, str):
-        return _hex(value, limit)
+        return _hex(value, limit) if value else "(empty)"
     if isinstance(value, str):
         return json.dumps(value)
     return str(value)
@@ -206,11 +206,13 @@ def entry_title(e: dict) -> str:
 _SECTION_CODES = {"section": 2, "subsection": 1}
 
 
-def header_spans(e: dict, path: str, depth: int, nested: bool = False):
-    """The five decoded i32 of an entry (or nested state) header."""
+def header_spans(e: dict, path: str, depth: int, nested: bool = False, section=None):
+    """The five decoded i32 of an entry (or nested state) header; a nested state's
+    section_type is its enclosing entry's (``section``)."""
     off = e["offset"]
-    stype = _SECTION_CODES.get(e.get("section"), e.get("section"))
-    vals = [("section_type", stype, e.get("section", "") if not nested else ""),
+    section = e.get("section") if section is None else section
+    stype = _SECTION_CODES.get(section, section)
+    vals = [("section_type", stype, section if not nested else ""),
             ("state_id", e["state_id"], e.get("state") or ("unknown" if not nested else "")),
             ("version_id", e["version"], ""), ("instance_id", e.get("instance_id", 0), ""),
             ("size", e["size"], "")]
@@ -242,6 +244,8 @@ class Walker:
         self.sel = selection or Selection()
         self.template_over = template_over
         self.emit = True
+        self.section = "section"  # of the entry being walked (nested headers repeat it)
+        self.in_template = False
 
     # sizes of fixed-size things
     def size_of(self, typ: tuple) -> int | None:
@@ -304,6 +308,7 @@ class Walker:
 
     def entry(self, e: dict, path: str, depth: int = 0):
         off, size = e["offset"], max(e.get("size", 0), 0)
+        self.section = e.get("section")
         yield Span("group", off, HEADER_SIZE + size, path, title=entry_title(e), value=e, depth=depth)
         yield from header_spans(e, path, depth + 1)
         payload = off + HEADER_SIZE
@@ -358,16 +363,26 @@ class Walker:
             return off + size
         count = len(value)
         esize = self.size_of(typ)
-        node = Span("node", off, count * esize if esize is not None else 0, path,
-                    f"{type_name(typ)}[{count}]", None, depth, typ)
+        if esize is not None:
+            total = count * esize
+        else:  # nested states: each is its header and its size
+            total = sum(HEADER_SIZE + max(v.get("size", 0), 0) for v in value if isinstance(v, dict))
+        node = Span("node", off, total, path, f"{type_name(typ)}[{count}]", None, depth, typ)
         node.array = (typ, count, esize)
         if self.emit:
             yield node
         limit = count if self.max is None else min(count, self.max)
-        if self.template_over is not None and esize is not None and count > self.template_over:
+        templated = (self.template_over is not None and esize is not None and count > self.template_over
+                     and not self.in_template)
+        if templated:  # element 0 is the template: arrays inside it are walked whole
             limit = 1
-        for i in range(limit):
-            off = yield from self.value(typ, value[i], off, f"{path}[{i}]", depth + 1)
+            self.in_template = True
+        try:
+            for i in range(limit):
+                off = yield from self.value(typ, value[i], off, f"{path}[{i}]", depth + 1)
+        finally:
+            if templated:
+                self.in_template = False
         if limit < count:
             start = off
             if esize is not None:
@@ -395,7 +410,7 @@ class Walker:
             size = value.get("size", 0)
             if self.emit:
                 yield Span("node", off, HEADER_SIZE + size, path, f"state {typ[1]}", None, depth, typ)
-                yield from header_spans(value, path, depth + 1, nested=True)
+                yield from header_spans(value, path, depth + 1, nested=True, section=self.section)
             payload = off + HEADER_SIZE
             if "fields" in value:
                 layout = self.c.states[typ[1]]["layouts"].get(value["version"], [])
