@@ -29,8 +29,9 @@ def add_arguments(p) -> None:
     p.add_argument("a", metavar="A.bin", help="the first dump (- for stdin)")
     p.add_argument("b", metavar="B.bin", help="the second dump")
     p.add_argument("--schema", action="append", metavar="PATH",
-                   help="schemas of A (and of B without --schema-b): .kstate files or folders, a snapshot "
-                        "JSON, or git:REF[:PATH]; repeat to add paths (default: schemas/)")
+                   help="schemas of A (and of B without --schema-b): a .kstate file or folder, a snapshot "
+                        "JSON, or git:REF[:PATH]; repeat to add paths "
+                        "(default: kstate.toml's [kstate] schemas, else schemas/)")
     p.add_argument("--schema-b", action="append", metavar="PATH",
                    help="schemas of B, when its kernel had others (for instance git:v6.19:schemas)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
@@ -68,13 +69,14 @@ def _decode(blob: str, schema_set, lenient: bool) -> dict:
 def run(args) -> int:
     import sys
 
+    from .. import config
     from ..codec.diff import compare, summary
     from ..errors import UsageError
     from ..sides import load_side
 
     if args.a == "-" and args.b == "-":
         raise UsageError("only one of A and B can be - (stdin)")
-    sa = args.schema or ["schemas"]
+    sa = args.schema or config.current().schemas() or ["schemas"]
     sb = args.schema_b or sa
     set_a = load_side(sa)
     set_b = set_a if sb == sa else load_side(sb)
@@ -140,7 +142,8 @@ def line_of(x: dict) -> str:
     if kind == "version":
         return f"  written at version {x['a']} in a, {x['b']} in b"
     d = x["diagnostic"]
-    return f"! {x['side']}: {d['severity']}[{d['code']}] at offset {d['offset']} {d['path'] or '(stream)'}: {d['message']}"
+    return (f"! {x['side']}: {d['severity']}[{d['code']}] at offset {d['offset']} {d['path'] or '(stream)'}: "
+            f"{d['message']}")
 
 
 def _desc(s: dict) -> str:
