@@ -209,7 +209,7 @@ def write_hexdump(out, codecs, doc: dict, data, *, lenient: bool = False,
     lo = sel.start or 0
     hi = n if sel.end is None else min(sel.end, n)
     hx = _HexWriter(out, data, lo, hi, max(4, len(f"{max(n - 1, 0):x}")), shown["diagnostics"])
-    for sp in Walker(codecs, doc, lenient, max_elements, sel).walk():
+    for sp in Walker(codecs, doc, lenient, max_elements, sel, data=data).walk():
         if not sel.overlaps(sp.off, sp.size) and sp.kind != "group":
             continue
         kind = sp.kind

@@ -234,7 +234,7 @@ class Walker:
     bytes with that element's layout (the HTML viewer)."""
 
     def __init__(self, codecs, doc: dict, lenient: bool = False, max_elements: int | None = None,
-                 selection: Selection | None = None, template_over: int | None = None):
+                 selection: Selection | None = None, template_over: int | None = None, data=None):
         self.c = codecs
         self.doc = doc
         self.bo = doc.get("byteorder") or "little"
@@ -243,6 +243,7 @@ class Walker:
         self.max = max_elements
         self.sel = selection or Selection()
         self.template_over = template_over
+        self.data = data  # the stream, when the view has it: an EOF marker is only named where it is
         self.emit = True
         self.section = "section"  # of the entry being walked (nested headers repeat it)
         self.in_template = False
@@ -294,7 +295,7 @@ class Walker:
         if at_end:
             title = f"truncated: {n - end} byte(s), too few for an entry header"
             spans = [Span("gap", end, n - end, "", title=title)]
-        elif stopped:
+        elif stopped or (self.data is not None and bytes(self.data[end:end + 4]) != b"\xff\xff\xff\xff"):
             spans = [Span("gap", end, n - end, "", title=NOT_DECODED)]
         else:
             spans = [Span("frame", end, 4, "EOF", "i32", -1, 0, ("int", "i32"))]
