@@ -19,11 +19,14 @@ from pathlib import Path
 from . import model as m
 from . import syntax as s
 from .errors import Reporter, SchemaError, SourceMap, Span
-from .expr import ExprError, evaluate
-from .limits import MAX_ID, MAX_NAME_LENGTH, MAX_VERSION, MAX_VERSION_SPAN
+from .expr import ExprError, evaluate, names_in, render, start
+from .limits import MAX_ID, MAX_LAYOUT_MEMBERS, MAX_NAME_LENGTH, MAX_TYPE_NESTING, MAX_VERSION, MAX_VERSION_SPAN
 from .loader import SourceFile
 from .names import BUILTIN_TYPES, C_KEYWORDS, is_identifier
 from .suggest import did_you_mean, nearest
+
+# A constant is a 64-bit literal in C (#define): signed or unsigned.
+CONST_MIN, CONST_MAX = -(1 << 63), (1 << 64) - 1
 
 
 @dataclass
@@ -45,12 +48,13 @@ class _Builder:
         self.visible: dict[Path, set[Path]] = {}
         self.files: dict[Path, m.SchemaFile] = {}
         self.consts: dict[str, m.Const | None] = {}
-        self.const_stack: list[str] = []
         self.enums: dict[str, m.Enum] = {}
         self.structs: dict[str, m.Struct | None] = {}
         self.struct_stack: list[str] = []
         self.states: dict[str, m.State] = {}
         self.retired: dict[str, m.RetiredState] = {}
+        self.too_deep: set[str] = set()  # states past MAX_TYPE_NESTING, reported
+        self.layout_members = 0  # members of every layout built so far (MAX_LAYOUT_MEMBERS)
 
     # --- helpers -------------------------------------------------------------
 
@@ -155,31 +159,67 @@ class _Builder:
     # --- pass 2: constants ----------------------------------------------------
 
     def _const(self, name: str, used_at: Span | None = None) -> int | None:
+        """The value of constant ``name`` (None after an error).  ``_constants``
+        calls this in dependency order, so evaluating one constant never recurses
+        into another that is not computed yet; cycles are reported there."""
         if name in self.consts:
             c = self.consts[name]
             return c.value if c is not None else None
         decl = self.decls[name]
-        if name in self.const_stack:
-            cycle = self.const_stack[self.const_stack.index(name):] + [name]
-            self.r.error("CONST_CYCLE", "constants defined in terms of each other: " + " -> ".join(cycle),
-                         decl.span)
-            self.consts[name] = None
-            return None
-        self.const_stack.append(name)
+        self.consts[name] = None  # until computed: a reference to it now is a cycle, reported already
         value = self.eval(decl.node.value, decl.src)
-        self.const_stack.pop()
-        if name in self.consts:  # a cycle through this constant was reported
-            return None
-        from .expr import render
-        self.consts[name] = None if value is None else m.Const(
-            name, value, decl.span, self.files[decl.src.real], decl.node.doc,
-            render(decl.node.value))
+        if value is not None and not CONST_MIN <= value <= CONST_MAX:
+            self.r.error("BAD_CONST_VALUE", f"constant {name} = {value if value.bit_length() <= 128 else '...'} "
+                         "does not fit 64 bits (-2^63 .. 2^64-1): the C header defines it as a 64-bit literal",
+                         start(decl.node.value))
+            value = None
+        if value is not None:
+            self.consts[name] = m.Const(name, value, decl.span, self.files[decl.src.real], decl.node.doc,
+                                        render(decl.node.value))
         return value
 
-    def _constants(self) -> None:
+    def _const_order(self) -> list[str]:
+        """Every constant after the constants its value uses (an iterative
+        depth-first walk: a chain of thousands of constants cannot exhaust
+        Python's stack); each cycle is reported once, at the constant where the
+        walk re-entered it."""
+        deps = {}
         for name, decl in self.decls.items():
             if decl.kind == "const":
-                self._const(name)
+                deps[name] = [r.name for r in names_in(decl.node.value)
+                              if r.name in self.decls and self.decls[r.name].kind == "const"]
+        order: list[str] = []
+        done: set[str] = set()
+        for root in deps:
+            if root in done:
+                continue
+            path, where = [root], {root: 0}
+            stack = [iter(deps[root])]
+            while stack:
+                nxt = next(stack[-1], None)
+                if nxt is None:
+                    stack.pop()
+                    name = path.pop()
+                    del where[name]
+                    done.add(name)
+                    order.append(name)
+                elif nxt in where:
+                    if nxt not in self.consts:
+                        cycle = path[where[nxt]:] + [nxt]
+                        if len(cycle) > 9:
+                            cycle = cycle[:4] + ["..."] + cycle[-4:]
+                        self.r.error("CONST_CYCLE", "constants defined in terms of each other: "
+                                     + " -> ".join(cycle), self.decls[nxt].span)
+                        self.consts[nxt] = None
+                elif nxt not in done:
+                    where[nxt] = len(path)
+                    path.append(nxt)
+                    stack.append(iter(deps[nxt]))
+        return order
+
+    def _constants(self) -> None:
+        for name in self._const_order():
+            self._const(name)
 
     # --- pass 3: enums and flags ----------------------------------------------
 
@@ -259,6 +299,10 @@ class _Builder:
             return None
         return m.Fixed(value)
 
+    def _too_big(self, what: str, size: int, span: Span) -> None:
+        self.r.error("BAD_SIZE", f"{what} takes {size} bytes on the wire; an entry holds at most "
+                     f"{m.MAX_PAYLOAD} (its header's size is an i32)", span)
+
     def _value_type(self, t: s.TypeExpr, src: SourceFile, ctx: "_Members"):
         """(value type, shape) of a type expression; (None, None) after an error."""
         name = t.name.text
@@ -291,6 +335,9 @@ class _Builder:
                 return None, None
             length = self._dim(first, src, ctx)
             if length is None:
+                return None, None
+            if length.length > m.MAX_PAYLOAD:
+                self._too_big(f"char[{length.length}]", length.length, start(first))
                 return None, None
             vt = m.CharType(length.length)
         elif name == "bytes":
@@ -402,6 +449,11 @@ class _Builder:
         f = m.Field(node.name.text, vt, node.name.span, pointer=node.type.pointer, shape=shape,
                     doc=node.doc, c_name=node.name.text)
         ok = True
+        if isinstance(shape, m.Fixed):
+            elem = m.ENTRY_HEADER_SIZE if isinstance(vt, tuple) or vt.size is None else vt.size
+            if shape.length * elem > m.MAX_PAYLOAD:
+                self._too_big(f"'{f.name}'", shape.length * elem, start(node.type.dims[-1]))
+                ok = False
         if ctx.owner_kind == "struct":
             why = None
             if isinstance(vt, tuple):
@@ -523,6 +575,11 @@ class _Builder:
             if v[0] < 0:
                 self.r.error("BAD_ANNOTATION", f"@max must not be negative ({v[0]})", span)
                 return False
+            if v[0] > m.MAX_PAYLOAD:
+                self.r.error("BAD_ANNOTATION", f"@max({v[0]}) is more elements than an entry can hold: "
+                             f"its payload is at most {m.MAX_PAYLOAD} bytes (the header's size is an i32)",
+                             start(args[0]), help=f"use @max({m.MAX_PAYLOAD}) or less")
+                return False
             f.max = v[0]
             ctx.max_spans[f.name] = span
         elif key == "range":
@@ -595,9 +652,52 @@ class _Builder:
         st = None
         if ok:
             size = sum(mb.size for mb in members)
+            if size > m.MAX_PAYLOAD:
+                self._too_big(f"struct '{name}'", size, decl.span)
+                ok = False
+        if ok:
             st = m.Struct(name, tuple(members), decl.span, self.files[decl.src.real], size, node.doc, name)
         self.structs[name] = st
         return st
+
+    def _nesting(self) -> None:
+        """Refuse chains of structs and nested states deeper than MAX_TYPE_NESTING
+        before any pass recurses along them (an iterative walk of the syntax)."""
+        kids: dict[str, list[tuple[str, Span]]] = {}
+        for name, decl in self.decls.items():
+            if decl.kind in ("struct", "state"):
+                kids[name] = [(mb.type.name.text, mb.type.name.span) for mb in decl.node.members
+                              if isinstance(mb, s.FieldDecl) and mb.type.name.text in self.decls
+                              and self.decls[mb.type.name.text].kind in ("struct", "state")]
+        height: dict[str, int] = {}
+        for root in kids:
+            if root in height:
+                continue
+            active = {root}
+            stack = [(root, iter(kids[root]))]
+            while stack:
+                name, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    stack.pop()
+                    active.discard(name)
+                    height[name] = 1 + max((height.get(k, 0) for k, _ in kids[name] if k not in active),
+                                           default=0)
+                elif nxt[0] not in height and nxt[0] not in active:
+                    active.add(nxt[0])
+                    stack.append((nxt[0], iter(kids[nxt[0]])))
+        for name, h in height.items():
+            if h <= MAX_TYPE_NESTING:
+                continue
+            decl = self.decls[name]
+            if h == MAX_TYPE_NESTING + 1:
+                self.r.error("LIMIT_EXCEEDED", f"{decl.kind} '{name}' holds types nested {h} levels deep "
+                             f"(structs and nested states inside each other); at most {MAX_TYPE_NESTING}",
+                             decl.span)
+            if decl.kind == "struct":
+                self.structs[name] = None
+            else:
+                self.too_deep.add(name)
 
     def _structs(self) -> None:
         for name, decl in self.decls.items():
@@ -679,6 +779,16 @@ class _Builder:
         st = m.State(name, props["id"], props["version"], props["min_version"], tuple(members),
                      tuple(subs), decl.span, self.files[decl.src.real], props["id_span"],
                      props["version_span"], props["min_version_span"], node.doc, name)
+        cells = sum(max(0, min(mb.removed if mb.removed is not None else st.version + 1, st.version + 1)
+                           - max(mb.since or 0, st.min_version)) for mb in st.members)
+        self.layout_members += cells
+        if self.layout_members > MAX_LAYOUT_MEMBERS:
+            self.r.error("LIMIT_EXCEEDED", f"state '{name}' has {cells} members on the wire summed over "
+                         f"its {st.version - st.min_version + 1} versions, which takes the schema set past "
+                         f"{MAX_LAYOUT_MEMBERS} (every version's layout is generated)",
+                         st.min_version_span or st.version_span,
+                         help="raise min_version (fewer versions), or split the state")
+            return
         self._versions(st)
         self._counts(st, decl)
         self.states[name] = st
@@ -750,7 +860,7 @@ class _Builder:
 
     def _states(self) -> None:
         for name, decl in self.decls.items():
-            if decl.kind == "state":
+            if decl.kind == "state" and name not in self.too_deep:
                 self._state(name, decl)
         # nested state references become StateType now that every state exists
         for st in self.states.values():
@@ -923,6 +1033,7 @@ class _Builder:
         self._declare()
         self._constants()
         self._enums()
+        self._nesting()
         self._structs()
         self._states()
         self._retired()

@@ -46,6 +46,28 @@ def _too_big(bits: int, span: Span) -> ExprError:
                      f"kstate computes with at most {MAX_INT_BITS}-bit integers", span)
 
 
+def names_in(expr: s.Expr) -> list[s.NameRef]:
+    """Every name an expression refers to, left to right."""
+    out: list[s.NameRef] = []
+    todo = [expr]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, s.NameRef):
+            out.append(e)
+        elif isinstance(e, s.UnOp):
+            todo.append(e.operand)
+        elif isinstance(e, s.BinOp):
+            todo.extend((e.right, e.left))
+    return out
+
+
+def start(expr: s.Expr) -> Span:
+    """Where an expression begins (a binary operation's own span is its operator)."""
+    while isinstance(expr, s.BinOp):
+        expr = expr.left
+    return expr.span
+
+
 def evaluate(expr: s.Expr, lookup: Callable[[s.NameRef], int]) -> int:
     """Evaluate ``expr``; ``lookup`` resolves a name or raises ExprError.
     No literal or intermediate result exceeds ``MAX_INT_BITS`` bits."""

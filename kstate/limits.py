@@ -22,6 +22,20 @@ MAX_VERSION = (1 << 31) - 1
 #: format change, and readers drop the oldest ones with ``min_version``.
 MAX_VERSION_SPAN = 1024
 
+#: Members on the wire, summed over every supported version of every state of
+#: a schema set (262,144): the size of the per-version layouts the backends
+#: write out (versions x fields).  The project's own schemas use under 200;
+#: this keeps ``kstate compile`` of any accepted set to seconds.
+#: ``LIMIT_EXCEEDED`` at the ``min_version`` (or ``version``) line of the
+#: state that passes it.
+MAX_LAYOUT_MEMBERS = 1 << 18
+
+#: Structs and nested states inside each other (128 levels; a struct or
+#: nested state inside another counts one).  The front end and the backends
+#: walk these chains recursively; the codec decodes 32 levels at most anyway.
+#: ``LIMIT_EXCEEDED`` at the item 129 levels from the bottom of the chain.
+MAX_TYPE_NESTING = 128
+
 #: Characters in one name (an item, member, enum value or C name): 255.
 MAX_NAME_LENGTH = 255
 

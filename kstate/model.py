@@ -36,6 +36,11 @@ C_INT_NAMES = {"u8": "u8", "u16": "u16", "u32": "u32", "u64": "u64",
 ADDR_AREAS = ("vmemmap", "linear")
 ADDR_WIDTH = 8
 FOLIO_WIDTH = 8
+# An entry's payload is at most this many bytes (its header's size is an i32):
+# no fixed-size field, struct or count can be larger.
+MAX_PAYLOAD = (1 << 31) - 1
+# A nested state takes at least its entry header on the wire.
+ENTRY_HEADER_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -513,10 +518,13 @@ class State:
         return self.layouts[version]
 
     def field(self, name: str) -> Field | BitsField | None:
-        for n, f in member_names(self.members):
-            if n == name:
-                return f
-        return None
+        index = self.__dict__.get("_field_index")
+        if index is None or index[0] is not self.members:  # members is replaced, never changed
+            index = (self.members, {})
+            for n, f in member_names(self.members):
+                index[1].setdefault(n, f)
+            self.__dict__["_field_index"] = index
+        return index[1].get(name)
 
     def subsections_for(self, version: int) -> tuple[Subsection, ...]:
         return tuple(s for s in self.subsections if s.present_in(version))

@@ -34,20 +34,35 @@ _INT_RE = {
 _DEC_RE = re.compile(r"(0|[1-9][0-9]*(_[0-9]+)*)")
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:20] + "..." + text[-8:]
+
+
 def parse_int(text: str, span: Span) -> int:
+    from .expr import MAX_INT_BITS
+
+    too_big = _LiteralError(f"integer literal '{_short(text)}' is too large: kstate integers have at "
+                            f"most {MAX_INT_BITS} bits", span)
     prefix = text[:2].lower()
+    # checked before int(), which also refuses decimals of more than 4300 digits
+    if len(text) > 2 * MAX_INT_BITS + 2 or (prefix not in _INT_RE and len(text) > MAX_INT_BITS * 0.31):
+        raise too_big
     if prefix in _INT_RE:
         base, pattern = _INT_RE[prefix]
         if not pattern.fullmatch(text[2:]):
-            raise _LiteralError(f"malformed integer literal '{text}'", span)
-        return int(text[2:].replace("_", ""), base)
-    if not _DEC_RE.fullmatch(text):
-        if re.fullmatch(r"0[0-9_]+", text):
-            raise _LiteralError(
-                f"decimal literal '{text}' has a leading zero; write 0o{text.lstrip('0_') or '0'} "
-                "for octal or drop the zero", span)
-        raise _LiteralError(f"malformed integer literal '{text}'", span)
-    return int(text.replace("_", ""))
+            raise _LiteralError(f"malformed integer literal '{_short(text)}'", span)
+        value = int(text[2:].replace("_", ""), base)
+    else:
+        if not _DEC_RE.fullmatch(text):
+            if re.fullmatch(r"0[0-9_]+", text):
+                raise _LiteralError(
+                    f"decimal literal '{text}' has a leading zero; write 0o{text.lstrip('0_') or '0'} "
+                    "for octal or drop the zero", span)
+            raise _LiteralError(f"malformed integer literal '{_short(text)}'", span)
+        value = int(text.replace("_", ""))
+    if value.bit_length() > MAX_INT_BITS:
+        raise too_big
+    return value
 
 
 def parse_string(token: Token, span: Span) -> str:

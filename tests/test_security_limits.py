@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import kstate
+from kstate import limits as front_limits
 from kstate import loader, parser
 from kstate import expr as kexpr
 from kstate.cli import run as cli_run
@@ -204,7 +205,7 @@ def chain_blob(n: int) -> bytes:
     return MAGIC + hdr(2, 1000 + n - 1, 1, 5, len(payload)) + payload + EOF_
 
 
-@pytest.mark.parametrize("n", [limits.MAX_NESTING_DEPTH + 2, 400])
+@pytest.mark.parametrize("n", [limits.MAX_NESTING_DEPTH + 2, front_limits.MAX_TYPE_NESTING])
 def test_nested_states_deeper_than_the_limit(tmp_path, n):
     ss = load_text(tmp_path, chain_schema(n))
     blob = chain_blob(n)
@@ -244,7 +245,7 @@ def struct_chain(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("n", [limits.MAX_TYPE_DEPTH + 1, 400])
+@pytest.mark.parametrize("n", [limits.MAX_TYPE_DEPTH + 1, front_limits.MAX_TYPE_NESTING - 1])
 def test_structs_nested_deeper_than_the_codec_compiles(tmp_path, n):
     ss = load_text(tmp_path, struct_chain(n))
     blob = MAGIC + entry(1, b"\x07") + EOF_
@@ -272,7 +273,9 @@ def test_structs_at_the_type_depth_limit_round_trip(tmp_path):
 def test_deep_schemas_compile_with_every_backend(tmp_path):
     from kstate.output import render_all as render_outputs
 
-    for n, text_ in ((400, struct_chain(400)), (400, chain_schema(400))):
+    # the deepest chains the front end accepts (MAX_TYPE_NESTING levels, the state counting one)
+    deepest = front_limits.MAX_TYPE_NESTING
+    for n, text_ in ((deepest, struct_chain(deepest - 1)), (deepest, chain_schema(deepest))):
         ss = load_text(tmp_path, text_, f"deep{n}{len(text_)}.kstate")
         render_outputs(ss, ["python", "json", "docs"])
 
