@@ -22,7 +22,7 @@ from .errors import Reporter, SchemaError, SourceMap, Span
 from .expr import ExprError, evaluate, names_in, render, start
 from .limits import MAX_ID, MAX_LAYOUT_MEMBERS, MAX_NAME_LENGTH, MAX_TYPE_NESTING, MAX_VERSION, MAX_VERSION_SPAN
 from .loader import SourceFile
-from .names import BUILTIN_TYPES, C_KEYWORDS, is_identifier
+from .names import BUILTIN_TYPES, is_identifier, macro_reserved, name_reserved, tag_reserved
 from .suggest import did_you_mean, nearest
 
 # A constant is a 64-bit literal in C (#define): signed or unsigned.
@@ -59,14 +59,10 @@ class _Builder:
     # --- helpers -------------------------------------------------------------
 
     def _check_identifier(self, name: s.Name, what: str) -> None:
+        """Only the length: what C makes of a name is checked in _c_names."""
         if len(name.text) > MAX_NAME_LENGTH:
             self.r.error("LIMIT_EXCEEDED", f"{what} '{name.text[:32]}...' is {len(name.text)} characters "
                          f"long; names have at most {MAX_NAME_LENGTH}", name.span)
-        if name.text in C_KEYWORDS:
-            self.r.error("RESERVED_NAME",
-                         f"{what} '{name.text}' is a C keyword; the generated C would not compile",
-                         name.span, "pick another name, or keep this one and set the C name with @c(NAME)"
-                         if what == "field" else "pick another name")
 
     def _visible(self, src: SourceFile, decl: _Decl) -> bool:
         return decl.src.real in self.visible[src.real]
@@ -614,8 +610,10 @@ class _Builder:
                 self.r.error("BAD_ANNOTATION", "@custom needs both save = NAME and restore = NAME", span)
                 return False
             for n in names.values():
-                if n in C_KEYWORDS:
-                    self.r.error("RESERVED_NAME", f"C function name '{n}' is a C keyword", span)
+                why = macro_reserved(n)
+                if why:
+                    self.r.error("RESERVED_NAME", f"C function name '{n}' is {why}", span,
+                                 help=f"name the function differently, e.g. {f.name}_{n}")
                     return False
             f.custom = (names["save"], names["restore"])
         elif key == "c":
@@ -623,8 +621,10 @@ class _Builder:
                 self.r.error("BAD_ANNOTATION", "@c takes one C identifier: @c(NAME)", span)
                 return False
             name = args[0].name
-            if name in C_KEYWORDS:
-                self.r.error("RESERVED_NAME", f"C name '{name}' is a C keyword", args[0].span)
+            why = name_reserved(name)
+            if why:
+                self.r.error("RESERVED_NAME", f"C name '{name}' is {why}", args[0].span,
+                             help=f"@c({name}_)")
                 return False
             f.c_name = name
         return True
@@ -981,13 +981,91 @@ class _Builder:
                 visit(n, [])
 
     def _c_names(self) -> None:
+        """Every C identifier the headers make of a schema name is checked where
+        C uses it (names.py says which words each kind must avoid): tags and
+        members against keywords and the headers' macros, macros against every
+        word the generated C and its headers use, file-scope functions against
+        each other and the runtime; and no two items share a C name."""
+        reported: set[int] = set()
+
+        def reserved(why: str | None, what: str, c_name: str, span: Span, fix: str) -> bool:
+            if why is None:
+                return False
+            if id(span) not in reported:
+                reported.add(id(span))
+                self.r.error("RESERVED_NAME", f"{what} is the C name '{c_name}', which is {why}; the "
+                             "generated C would not compile", span, help=fix)
+            return True
+
+        # struct tags and members: their own namespaces
+        used: dict[str, str] = {}  # C words of the set that are not macros -> who uses them
+        for item in [*self.states.values(), *(st for st in self.structs.values() if st)]:
+            kind = "state" if isinstance(item, m.State) else "struct"
+            reserved(tag_reserved(item.c_name), f"{kind} '{item.name}'", item.c_name, item.span,
+                     f"rename the {kind} (e.g. {item.name}_ser)")
+            used.setdefault(item.c_name, f"{kind} '{item.name}'")
+            for n, f in m.member_names(item.members):
+                if isinstance(f, m.Field):
+                    fix = f"keep the name and set its C name: {n}: ... @c({f.c_name}_);"
+                else:
+                    fix = f"rename the bits member (e.g. {n}_)"
+                reserved(name_reserved(f.c_name), f"'{n}' of {kind} '{item.name}'", f.c_name, f.span, fix)
+                used.setdefault(f.c_name, f"'{n}' of {kind} '{item.name}'")
+                if isinstance(f, m.Field) and f.custom:
+                    for fn in f.custom:
+                        used.setdefault(fn, f"a @custom function of '{n}'")
+
+        # file-scope functions and tables, named after their state or struct
+        functions: dict[str, tuple[str, Span]] = {}
+
+        def function(c_name: str, what: str, span: Span) -> None:
+            why = None
+            if c_name in self_words:
+                why = "a name of the runtime (kstate_rt.h) or the kernel API"
+            if reserved(why, what, c_name, span, "rename it"):
+                return
+            prev = functions.get(c_name)
+            if prev is not None and prev[0] != what and id(span) not in reported:
+                reported.add(id(span))
+                self.r.error("C_NAME_CLASH", f"{what} and {prev[0]} both define the C function '{c_name}'",
+                             span, f"the other is at {prev[1]}", help="rename one of them")
+            else:
+                functions[c_name] = (what, span)
+            used.setdefault(c_name, what)
+
+        from .names import GENERATED_WORDS, SYSTEM_MACROS, runtime_words
+        self_words = runtime_words() | GENERATED_WORDS | SYSTEM_MACROS
+        for st in self.structs.values():
+            if st is not None:
+                for suffix in ("ks_get", "ks_put"):
+                    function(f"{st.c_name}_{suffix}", f"struct '{st.name}'", st.span)
+        for st in self.states.values():
+            what = f"state '{st.name}'"
+            for suffix in ("ks_get_payload", "ks_put_payload", "ks_get_nested", "ks_put_nested", "ks_read",
+                           "ks_write_entry", "ks_write", "kstate", "ks_ctx", "ks_entry_probe",
+                           "ks_entry_save_probe"):
+                function(f"{st.name}_{suffix}", what, st.span)
+            for mb in st.members:
+                if mb.is_bits:
+                    continue
+                for kind in ("save", "restore", "count"):
+                    function(f"{st.name}_ks_{mb.c_name}_{kind}", what, mb.span)
+                if mb.removed is not None and not mb.discard:
+                    function(f"{st.name}_restore_{mb.name}", what, mb.span)
+
+        # macros: every later use of the word is replaced
         macros: dict[str, tuple[str, Span]] = {}
 
-        def claim(c_name: str, what: str, span: Span) -> None:
+        def claim(c_name: str, what: str, span: Span, fix: str) -> None:
+            if reserved(macro_reserved(c_name), what, c_name, span, fix):
+                return
             prev = macros.get(c_name)
             if prev is not None:
                 self.r.error("C_NAME_CLASH", f"{what} and {prev[0]} both become the C name {c_name}",
                              span, f"the other is at {prev[1]}")
+            elif c_name in used:
+                self.r.error("C_NAME_CLASH", f"{what} becomes the C macro {c_name}, which would replace "
+                             f"the C name of {used[c_name]}", span, help=fix)
             else:
                 macros[c_name] = (what, span)
 
@@ -996,12 +1074,14 @@ class _Builder:
         for item in items:
             if isinstance(item, m.State):
                 for c_name in (item.c_id, item.c_version, item.c_min_version):
-                    claim(c_name, f"state '{item.name}'", item.span)
+                    claim(c_name, f"state '{item.name}'", item.span, f"rename the state (e.g. {item.name}_ser)")
             elif isinstance(item, m.Const):
-                claim(item.name, f"constant '{item.name}'", item.span)
+                claim(item.name, f"constant '{item.name}'", item.span,
+                      f"rename the constant (e.g. {item.name.upper()}_VALUE)")
             else:
                 for v in item.values:
-                    claim(v.c_name, f"{item.kind} value {item.name}.{v.name}", v.span)
+                    claim(v.c_name, f"{item.kind} value {item.name}.{v.name}", v.span,
+                          f"rename the {item.kind} value or the {item.kind}")
         for st in self.states.values():
             if st.parent is not None:
                 continue

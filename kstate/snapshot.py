@@ -13,6 +13,7 @@ come in a fixed order; the output is byte-identical for the same schemas.
 from __future__ import annotations
 
 import json
+import re
 
 from . import model as m
 from .errors import Diagnostic, SchemaError, Span
@@ -110,6 +111,9 @@ def _root_relative(node, names: dict[str, str]):
     return node
 
 
+_BIDI = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def to_json(ss: m.SchemaSet) -> str:
     doc = {
         "format": FORMAT,
@@ -143,7 +147,10 @@ def to_json(ss: m.SchemaSet) -> str:
                     for r in _by_name(ss.retired)],
     }
     doc = _root_relative(doc, {f.display: f.path for f in ss.files})
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # control and bidi characters as \uXXXX escapes: the same text when read
+    # back, but inert in an editor or a terminal (json.dumps escapes only C0)
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return _BIDI.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + "\n"
 
 
 def _by_name(d: dict) -> list:

@@ -162,6 +162,44 @@ def schema_texts(draw, max_states: int = 3) -> str:
     return "\n\n".join(items) + "\n"
 
 
+# --- hostile schemas: what a compiler must refuse or compile correctly ----------
+
+#: Doc-comment text with control and bidi characters and comment/trigraph/string breakers.
+DOC_NOISE = ("a", " ", "\u202e", "\u2066", "\u200f", "\u061c", "\x1b", "\x00", "\x0c", "\x7f", "*/", "/*",
+             "??/", "\u2028", "\\", '"""', "-->", "<script>", "{{ x }}", "\u00e9")
+#: Sizes and bounds on both sides of every limit (64 bits, size_t, an entry's i32 size).
+HUGE_VALUES = ("1 << 61", "1 << 64", "(1 << 31) - 1", "1 << 31", "2147483647", "1 << 70",
+               "0xffffffffffffffff", "-(1 << 63)", "(1 << 64) - 1", "3", "1 << 4096", "-1")
+
+
+@st.composite
+def hostile_schema_texts(draw, names, max_states: int = 2) -> str:
+    """A ``schema_texts()`` schema plus items that test the compiler's edges:
+    names drawn from ``names`` (keywords, runtime names, ...) as a constant, an
+    enum value, a field, a bits member, a struct and a state; doc comments of
+    ``DOC_NOISE``; sizes, ``@max`` and constants of ``HUGE_VALUES``.  Some
+    compile, some must be refused with a positioned error."""
+    text = draw(schema_texts(max_states=max_states))
+    pick = lambda: draw(st.sampled_from(sorted(names)))  # noqa: E731
+    doc = lambda: "/// " + "".join(draw(st.lists(st.sampled_from(DOC_NOISE), max_size=10))) + "\n"  # noqa: E731
+    huge = lambda: draw(st.sampled_from(HUGE_VALUES))  # noqa: E731
+    parts = []
+    if draw(st.booleans()):
+        parts.append(f"{doc()}const {pick()} = {huge()};")
+    if draw(st.booleans()):
+        parts.append(f"{doc()}enum hostile_e : u16 {{ {pick()} = 1 }}")
+    if draw(st.booleans()):
+        parts.append(f"{doc()}struct {pick()} {{ {doc()}    x: u8; }}")
+    body = [f"    {doc()}    {pick()}: u8;" if draw(st.booleans()) else "",
+            f"    bits u8 {{ {pick()}: 2; }}" if draw(st.booleans()) else "",
+            f"    hn: u32 @max({huge()});\n    ha: u8[hn];" if draw(st.booleans()) else "",
+            f"    hf: u8[{huge()}];" if draw(st.booleans()) else ""]
+    sname = pick() if draw(st.booleans()) else "hostile_s"
+    parts.append(f"{doc()}state {sname} {{ id = 4000; version = 1;\n" + "\n".join(b for b in body if b)
+                 + "\n    z: u8;\n}")
+    return text + "\n" + "\n".join(parts) + "\n"
+
+
 # --- values: decode documents that encode cleanly ------------------------------
 
 from . import model as m  # noqa: E402

@@ -20,6 +20,11 @@
 #include <linux/stddef.h>
 #include <linux/build_bug.h>
 #include <linux/kstate.h>
+/* what the tables' callbacks use, included before any generated macro */
+#include <linux/errno.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 
 /*
  * The most bytes the generated code hands to one kstate_save_data() call.

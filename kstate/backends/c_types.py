@@ -94,9 +94,17 @@ def s64(value: int) -> str:
     return literal(value, 8, True)
 
 
+# control characters other than tab and line breaks (gcc warns about a NUL)
+# and the bidirectional controls gcc's -Wbidi-chars refuses ("Trojan Source",
+# CVE-2021-42574)
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def defuse(text: str) -> str:
     """Text that is inert inside a C block comment: no ``*/`` to end it, no
-    ``/*`` (``-Wcomment``), no ``??`` trigraph (``??/`` would splice lines)."""
+    ``/*`` (``-Wcomment``), no ``??`` trigraph (``??/`` would splice lines),
+    and control and bidi characters spelled ``<U+202E>`` as gcc shows them."""
+    text = _HIDDEN.sub(lambda m: f"<U+{ord(m[0]):04X}>", text)
     return text.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
 
 
@@ -211,6 +219,7 @@ def int_of(t: m.ValueType) -> m.IntType | None:
 
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")
+_USES = re.compile(r"(?<!->)(?<![.\w])[A-Za-z_]\w*")
 
 
 def function_body(params: list[str], decls: list[str], body: list[str]) -> list[str]:
@@ -218,7 +227,8 @@ def function_body(params: list[str], decls: list[str], body: list[str]) -> list[
     ``decls`` declares one, named last before ``=``) and casts to void only
     the parameters nothing uses, so ``-Wall -Wextra -Werror`` holds without
     boilerplate."""
-    used_in = lambda name, lines: any(name in _IDENT.findall(l) for l in lines)  # noqa: E731
+    # a word after `->` or `.` is a member (a field may be called `field`), not the variable
+    used_in = lambda name, lines: any(name in _USES.findall(l) for l in lines)  # noqa: E731
     kept: list[str] = []
     needed = list(body)
     for decl in reversed(decls):  # a later declaration may use an earlier one
