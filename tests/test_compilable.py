@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from kstate.codec import limits
+from kstate import limits
 
 from conftest import ROOT, run_kstate
 
