@@ -22,7 +22,8 @@ from .errors import Reporter, SchemaError, SourceMap, Span
 from .expr import ExprError, evaluate, names_in, render, start
 from .limits import MAX_ID, MAX_LAYOUT_MEMBERS, MAX_NAME_LENGTH, MAX_TYPE_NESTING, MAX_VERSION, MAX_VERSION_SPAN
 from .loader import SourceFile
-from .names import BUILTIN_TYPES, is_identifier, macro_reserved, name_reserved, tag_reserved
+from .names import (BUILTIN_TYPES, GENERATED_WORDS, SYSTEM_MACROS, is_identifier, macro_reserved, name_reserved,
+                    runtime_words, tag_reserved)
 from .suggest import did_you_mean, nearest
 
 # A constant is a 64-bit literal in C (#define): signed or unsigned.
@@ -1033,7 +1034,6 @@ class _Builder:
                 functions[c_name] = (what, span)
             used.setdefault(c_name, what)
 
-        from .names import GENERATED_WORDS, SYSTEM_MACROS, runtime_words
         self_words = runtime_words() | GENERATED_WORDS | SYSTEM_MACROS
         for st in self.structs.values():
             if st is not None:
