@@ -1016,6 +1016,9 @@ class _Builder:
                     for fn in f.custom:
                         used.setdefault(fn, f"a @custom function of '{n}'")
 
+        for st in self.states.values():
+            used.setdefault(f"ks_{st.name}_ctx", f"the kernel context member of state '{st.name}'")
+
         # file-scope functions and tables, named after their state or struct
         functions: dict[str, tuple[str, Span]] = {}
 
@@ -1086,7 +1089,10 @@ class _Builder:
             if st.parent is not None:
                 continue
             members: dict[str, tuple[str, Span]] = {}
-            for owner in (st, *[sub.state for sub in st.subsections if sub.state]):
+            group = (st, *[sub.state for sub in st.subsections if sub.state])
+            for owner in group:  # the kernel's per-object context member of each state of the struct
+                members[f"ks_{owner.name}_ctx"] = (f"the kernel context member of state '{owner.name}'", owner.span)
+            for owner in group:
                 for n, f in m.member_names(owner.members):
                     prev = members.get(f.c_name)
                     where = f"'{n}'" + ("" if owner is st else f" (of subsection '{owner.name}')")

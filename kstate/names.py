@@ -101,7 +101,8 @@ memset offsetof sizeof static_assert E2BIG EINVAL ENOMEM KS_CUSTOM KS_STRUCT KS_
 KS_ADDRESS KS_ARRAY_OF_POINTER KS_DEPRECATED KS_END KS_LINEAR_ADDR KS_VMEMMAP_ADDR KSTATE_ADDRESS
 KSTATE_ADDRESS_V KSTATE_BASE_TYPE KSTATE_BASE_TYPE_V KSTATE_BASE_TYPE_DEPRECATED KSTATE_END_OF_LIST
 KSTATE_FOLIO KSTATE_POINTER KSTATE_POINTER_V KSTATE_RT_WANT_WALK GFP_KERNEL PAGE_OFFSET VMEMMAP_START
-__alignof__ __packed __KERNEL__ __BYTE_ORDER__ __ORDER_BIG_ENDIAN__
+__alignof__ __packed __KERNEL__ __BYTE_ORDER__ __ORDER_BIG_ENDIAN__ CONFIG_CPU_BIG_ENDIAN
+fail fail_inval fail_nomem ks_alloc pragma pack push pop push_macro pop_macro undef
 """.split())
 
 # Object-like macros the compiler and the included headers define: gcc's
