@@ -31,6 +31,9 @@ except ImportError:  # ... or a package
     from .test_check_props import SETTINGS, load, render, safe_evolutions, unsafe_edits
 
 SAME_BYTES = {"u64", "addr(linear)", "folio", "*u64"}
+# an enum over u8 reads the bytes a u8 wrote (unnamed values are warnings):
+# a change the checker rightly refuses, but no stream shows it
+SAME_BYTES_ENUM = {"u8", "mode"}
 ENTRIES = 4
 
 
@@ -115,7 +118,7 @@ def test_breaking_means_some_stream_is_misread(case, data):
     after_types = {f.name: f.type for f in next(s for s in new if s.id == sid).fields}
     retyped = {t for name in before_types.keys() & after_types.keys()
                if before_types[name] != after_types[name] for t in (before_types[name], after_types[name])}
-    assume(not (retyped and retyped <= SAME_BYTES))
+    assume(not (retyped and (retyped <= SAME_BYTES or retyped <= SAME_BYTES_ENUM)))
     state = o.state_by_id(sid)
     blobs = [built_stream(o, state, False), built_stream(o, state, True), drawn_stream(o, state, data)]
     misread = []
