@@ -42,6 +42,16 @@ def member(doc: dict, st: str, name: str) -> dict:
     return next(mb for mb in state(doc, st)["members"] if mb.get("name") == name)
 
 
+def _rename(doc: dict, st: str, old: str, new: str) -> None:
+    """Rename a field everywhere the snapshot names it (members, layouts, C name)."""
+    mb = member(doc, st, old)
+    mb["name"] = new
+    if mb.get("c_name") == old:
+        mb["c_name"] = new
+    for layout in state(doc, st).get("layouts", []):
+        layout["fields"] = [new if f == old else f for f in layout["fields"]]
+
+
 def code(marker: Path) -> str:
     return f'0 if __import__("os").system("touch {marker}") else 0'
 
@@ -360,7 +370,7 @@ def test_broken_json_is_a_positioned_error(tmp_path, inputs, text, code_, where)
      "BAD_SNAPSHOT"),
     (lambda d: member(d, "memfd", "pos").update(name="p" * 256), "$.states[9].members[0].name",
      "BAD_SNAPSHOT"),
-    (lambda d: member(d, "memfd", "pos").update(name="int"), "$.states[9].members[0].name", "RESERVED_NAME"),
+    (lambda d: _rename(d, "memfd", "pos", "int"), "$.states[9].members[0].name", "RESERVED_NAME"),
     (lambda d: d["files"][0].update(path="/etc/passwd.kstate"), "$.files[0].path", "BAD_SNAPSHOT"),
     (lambda d: d["files"][0].update(path="../up.kstate"), "$.files[0].path", "BAD_SNAPSHOT"),
     (lambda d: d["files"][0].update(path=[]), "$.files[0].path", "BAD_SNAPSHOT"),  # was a TypeError
