@@ -5,8 +5,8 @@ of every limit, missing and extra keys, duplicated and swapped elements,
 
 Only kstate's own outcomes may come out: exit 0, 1 or 2, never a traceback
 or an internal error; a snapshot that does not load is refused with
-positioned errors naming JSON paths; and no command hangs (a generous guard,
-not a timing assertion).  ``KSTATE_SNAPSHOT_MUTANTS=N`` runs N mutants
+positioned errors naming JSON paths.  A hang shows as a run that does not
+finish; the timed budget (2 s / 1 GiB per input) is the harness's, in tools/fuzz/.  ``KSTATE_SNAPSHOT_MUTANTS=N`` runs N mutants
 instead of 30 (docs/security.md gives the numbers of longer runs)."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,6 @@ FEATURES = ROOT / "tests" / "fixtures" / "codec" / "features.kstate"
 SEED = ROOT / "tools" / "fuzz" / "seeds" / "snapshot" / "features.json"  # its snapshot
 BLOB = ROOT / "tools" / "fuzz" / "seeds" / "blob" / "fx-feat.bin"
 DOC = ROOT / "tools" / "fuzz" / "seeds" / "json" / "fx-feat.json"
-HANG_GUARD = 60.0  # seconds; a hang was > 20 s per command before the limits
 MUTANTS = int(os.environ.get("KSTATE_SNAPSHOT_MUTANTS", "30"))  # more for a longer run
 
 
@@ -79,13 +77,10 @@ def test_mutated_snapshots_through_every_command(tmp_path, base_doc, capsys, mon
                 assert d.span is not None and d.span.file == str(snap) and d.span.line >= 1, d
                 assert re.match(r"\$[\w.\[\]]*: |not valid JSON", d.message), d
         for argv in commands("snap.json", tmp_path):
-            start = time.monotonic()
             code = run(argv)
-            elapsed = time.monotonic() - start
             out, err = capsys.readouterr()
             assert code in (0, 1, 2), (argv, err)
             assert "Traceback" not in err and "internal error" not in err, (argv, err[:2000], text[:3000])
-            assert elapsed < HANG_GUARD, (argv, elapsed)
             assert not (tmp_path / "kstate-PWNED").exists(), ("code ran", argv, text[:3000])
     assert loaded and refused, (loaded, refused)  # both sides of the check are reached
 
