@@ -72,6 +72,12 @@ def locate(text: str, path: str) -> int:
     def skip(pos: int) -> int:
         return ws.match(text, pos).end()
 
+    def past_value(pos: int) -> int:
+        """Past the value at ``pos`` and its ``,`` if any."""
+        _, pos = dec.raw_decode(text, pos)
+        pos = skip(pos)
+        return skip(pos + 1) if text[pos] == "," else pos
+
     pos = skip(0)
     try:
         for step in _steps(path):
@@ -84,10 +90,7 @@ def locate(text: str, path: str) -> int:
                     at = skip(skip(at) + 1)  # past ':'
                     if key == step:
                         found = at
-                    _, at = dec.raw_decode(text, at)
-                    at = skip(at)
-                    if text[at] == ",":
-                        at = skip(at + 1)
+                    at = past_value(at)
                     i += 1
                 if found is None:
                     return pos
@@ -100,10 +103,7 @@ def locate(text: str, path: str) -> int:
                     if i == step:
                         found = at
                         break
-                    _, at = dec.raw_decode(text, at)
-                    at = skip(at)
-                    if text[at] == ",":
-                        at = skip(at + 1)
+                    at = past_value(at)
                     i += 1
                 if found is None:
                     return pos
