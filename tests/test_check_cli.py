@@ -83,6 +83,16 @@ def test_exit_2_broken_schema(capsys, tmp_path):
     code, out, err = kcheck(capsys, bad, str(FIXTURES / "FIELD_DROPPED" / "new.kstate"))
     assert code == 2 and out == ""
     assert re.search(r"bad\.kstate:4:\d+: error\[", err)
+    assert err.rstrip("\n").splitlines()[-1] == "kstate: 1 error, 0 warnings"
+
+
+@pytest.mark.parametrize("fmt", ["json", "github", "sarif"])
+def test_broken_schema_in_a_machine_format_ends_stderr_with_the_summary(capsys, tmp_path, fmt):
+    bad = write(tmp_path / "bad.kstate", "state dev {\n    id = 1;\n    version = 1;\n    x: nosuch;\n}\n")
+    code, out, err = kcheck(capsys, bad, str(FIXTURES / "FIELD_DROPPED" / "new.kstate"), "--format", fmt)
+    assert code == 2 and "UNKNOWN_NAME" in out
+    assert re.search(r"bad\.kstate:4:\d+: error\[UNKNOWN_NAME\]", err)
+    assert err.rstrip("\n").splitlines()[-1] == "kstate: 1 error, 0 warnings"
 
 
 def test_list_rules(capsys):

@@ -29,7 +29,7 @@ from ..checker.formats import FORMATS, render
 from ..checker.rules import listing
 from ..checker.waivers import apply_waivers, load_waivers
 from ..diagnostic_formats import from_error, render as render_diagnostics, summary, to_json_list
-from ..errors import KstateError, UsageError
+from ..errors import KstateError, SchemaError, UsageError
 from ..sides import load_side
 
 NAME = "check"
@@ -106,7 +106,9 @@ def _failed(args, err, specs: list[str]) -> int:
     """A side that does not compile (or a bad argument) in a machine format: the
     output stays well-formed and carries the errors; exit 2."""
     diagnostics, sources = from_error(err)
-    print(render_diagnostics("text", diagnostics, sources), end="", file=sys.stderr)
+    # on stderr, what the text format prints (a schema's errors end with the summary line)
+    print(err.render() if isinstance(err, SchemaError) else render_diagnostics("text", diagnostics, sources),
+          end="\n" if isinstance(err, SchemaError) else "", file=sys.stderr)
     old = specs[0] if specs else None
     new = specs[-1] if len(specs) > 1 else None
     if args.format == "json":
