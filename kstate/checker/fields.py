@@ -100,6 +100,8 @@ def compare_layout(model: Model, ws: m.State, rs: m.State, v: int) -> None:
         _compare_pair(model, rs, v, o, n, n.name, partner)
     for o, n, nar in narrowings(wslots, rslots, al):
         _bounds_narrowed(model, rs, v, o, n, nar)
+    for o, n in al.matched + al.renamed:
+        _struct_bounds(model, rs, v, o, n, n.name)
     for o, n in al.moved:
         model.emit("FIELD_REORDERED", state=rs, field_=n.name, version=v, span=n.span,
                    writer_says=o.describe(), reader_says=n.describe(),
@@ -181,9 +183,27 @@ def _same_kind(o: Slot, n: Slot) -> bool:
     return fo.type.wire == fn.type.wire and type(fo.shape) is type(fn.shape)
 
 
-def _bounds_narrowed(model: Model, st: m.State, v: int, o: Slot, n: Slot, nar: Narrowing) -> None:
+def _struct_bounds(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str) -> None:
+    """BOUNDS_NARROWED inside the plain structs of a matched or renamed pair (and theirs):
+    a member's bounds are part of the wire type wherever the struct is used."""
+    if o.is_bits or n.is_bits:
+        return
+    to, tn = o.member.type, n.member.type
+    if not (isinstance(to, m.StructType) and isinstance(tn, m.StructType)):
+        return
+    wslots, rslots = slots(to.decl.members), slots(tn.decl.members)
+    al = align(wslots, rslots)
+    for so, sn, nar in narrowings(wslots, rslots, al):
+        _bounds_narrowed(model, st, v, so, sn, nar, f"{path}.")
+    for so, sn in al.matched + al.renamed:
+        _struct_bounds(model, st, v, so, sn, f"{path}.{sn.name}")
+
+
+def _bounds_narrowed(model: Model, st: m.State, v: int, o: Slot, n: Slot, nar: Narrowing,
+                     prefix: str = "") -> None:
     """BOUNDS_NARROWED: the reader's decoder rejects a value the writer may write in the pair
-    ``o``/``n`` (matched by name or by position: a rename never hides a narrowing)."""
+    ``o``/``n`` (matched by name or by position: a rename never hides a narrowing); ``prefix``
+    is the path of the struct member the pair is in (``x.``), if any."""
     W, R = model.W, model.R
     at = nar.binding.slot
     fixes = nar.fixes()
@@ -191,9 +211,10 @@ def _bounds_narrowed(model: Model, st: m.State, v: int, o: Slot, n: Slot, nar: N
                       f"remove {old} from '{slot.name}'" for slot, old, new in fixes)
     proposed = [edits.annotation(model.sources, slot.span, old[1:old.index("(")], new)
                 for slot, old, new in fixes]
-    named = f"'{n.name}'" if o.name == n.name else f"'{n.name}' ({W}'s '{o.name}')"
-    model.emit("BOUNDS_NARROWED", state=st, field_=at.name, version=v, span=at.span,
-               writer_says=f"{o.name}: {nar.writer.describe()}", reader_says=f"{n.name}: {nar.reader.describe()}",
+    named = f"'{prefix}{n.name}'" if o.name == n.name else f"'{prefix}{n.name}' ({W}'s '{prefix}{o.name}')"
+    model.emit("BOUNDS_NARROWED", state=st, field_=prefix + at.name, version=v, span=at.span,
+               writer_says=f"{prefix}{o.name}: {nar.writer.describe()}",
+               reader_says=f"{prefix}{n.name}: {nar.reader.describe()}",
                message=f"{nar.what} for field {named} of {st.name}: {W} may write "
                        f"{nar.writer.describe()}, {R} accepts only {nar.reader.describe()}: values {W} "
                        f"may write would be rejected",
