@@ -9,7 +9,7 @@ goes through the same rules as ``.kstate`` text, in the same order:
 2. ``_Syntax``     the document as syntax trees (``syntax.py``), one per
                    schema file, exactly what the parser would have built
                    from the sources;
-3. ``build``       the language's one semantic pass (``build.py``): every
+3. ``build``       the language's semantic passes (``build.py``): every
                    rule and limit of ``.kstate`` files (versions, ids,
                    ``@range`` fitting its type, counts, layouts, ...);
 4. ``_agree``      the facts the snapshot stores that the model derives
