@@ -86,6 +86,11 @@ class SourceMap:
     def add(self, display: str, text: str) -> None:
         self._texts[display] = text.splitlines()
 
+    def lines(self, display: str) -> list[str] | None:
+        """Every line of the file shown as ``display``, or None when it was not read."""
+        lines = self._texts.get(display)
+        return None if lines is None else list(lines)
+
     def line(self, span: Span) -> str | None:
         lines = self._texts.get(span.file)
         if lines is None or not (1 <= span.line <= len(lines)):

@@ -12,6 +12,7 @@ keeps its meaning on the wire and is silent.
 from __future__ import annotations
 
 from .. import model as m
+from . import edits
 from .context import Model
 
 
@@ -30,15 +31,19 @@ def compare_enum(model: Model, st: m.State, path: str, version: int, eo: m.Enum,
                        message=f"{en.kind} value {ov.name} of field '{path}' is {ov.value:#x} in {W} but "
                                f"{nv.value:#x} in {R}: {R} would read {W}'s {ov.name} as "
                                f"{en.name_of(ov.value) or 'an unnamed value'}",
-                       hint=f"give {ov.name} its old value {ov.value:#x} back in {R}, and give the new "
-                            f"value a new name")
+                       hint=f"give {ov.name} its old value back in {R}: `{ov.name} = {ov.value:#x}`, and "
+                            f"give the new value a new name",
+                       edits=[edits.find(model.sources, nv.span, rf"{ov.name}\s*=\s*[^,}}]*[^,}}\s]",
+                                         f"{ov.name} = {ov.value:#x}")])
         elif ov.name not in new_names and ov.value not in new_values:
             model.emit("ENUM_VALUE_REMOVED", state=st, field_=path, version=version, span=ov.span,
                        where="writer", writer_says=f"{eo.name}.{ov.name} = {ov.value:#x}", reader_says=None,
                        message=f"{en.kind} value {ov.name} = {ov.value:#x} that {W} may write in field "
                                f"'{path}' has no name in {R}'s {en.name}",
-                       hint=f"keep a name for {ov.value:#x} in {R}'s {en.name} (for example "
-                            f"{ov.name} or {ov.name}_DEPRECATED)")
+                       hint=f"keep a name for {ov.value:#x} in {R}'s {en.name}: `{ov.name} = {ov.value:#x},` "
+                            f"(or another name, such as {ov.name}_DEPRECATED)",
+                       edits=[edits.before_statement(model.sources, en.values[0].span,
+                                                     f"{ov.name} = {ov.value:#x},") if en.values else None])
     for nv in en.values:
         if nv.value not in old_values and nv.name not in old_names:
             model.emit("ENUM_VALUE_ADDED", state=st, field_=path, version=version, span=nv.span,

@@ -117,21 +117,116 @@ def compare_layout(model: Model, ws: m.State, rs: m.State, v: int) -> None:
                    hint="nothing to do if the rename is intended; the wire carries no names")
         _compare_values(model, rs, v, o, n, n.name)
     for o in al.dropped:
-        model.emit("FIELD_DROPPED", state=rs, field_=o.name, version=v, span=o.span, where="writer",
-                   writer_says=o.describe(), reader_says=None,
-                   message=f"field '{o.name}' ({describe_type(o)}) that {W} writes in {rs.name} "
-                           f"version {v} has no counterpart in {R}'s layout({v}): {R} would skip or "
-                           f"misread it",
-                   hint=f"keep '{o.name}' in {R} with @removed(N, \"why\") where N > {v}, or raise "
-                        f"{rs.name}'s min_version above {v} to refuse such streams loudly")
+        _field_dropped(model, ws, rs, v, o)
     for n in al.added:
+        since = max(rs.version, v + 1)
+        proposed, words = [], f"mark '{n.name}' @since({since}) and make {rs.name}'s version at least {v + 1}"
+        if not n.is_bits:
+            proposed, bumped = _bumped(model, rs, since)
+            proposed.append(edits.set_annotation(model.sources, n.span, "since", f"@since({since})"))
+            words = f"mark '{n.name}' `@since({since})`" + (f" and bump {rs.name}: {bumped}" if bumped else "")
         model.emit("FIELD_ADDED_UNVERSIONED", state=rs, field_=n.name, version=v, span=n.span,
                    writer_says=None, reader_says=n.describe(),
                    message=f"field '{n.name}' ({describe_type(n)}) is in {R}'s layout({v}) of "
                            f"{rs.name} but {W} never writes it at version {v}: {R} would read bytes "
                            f"{W} did not write",
-                   hint=f"mark '{n.name}' @since({max(rs.version, v + 1)}) and make {rs.name}'s version "
-                        f"at least {v + 1}")
+                   hint=words, edits=proposed)
+
+
+def _bumped(model: Model, rs: m.State, to: int) -> tuple[list, str | None]:
+    """The edits (and their words) that make ``rs``'s version at least ``to``."""
+    if rs.version >= to:
+        return [], None
+    proposed, words = edits.bump(model.sources, rs, to)
+    return proposed, words
+
+
+def _field_dropped(model: Model, ws: m.State, rs: m.State, v: int, o: Slot) -> None:
+    """FIELD_DROPPED: what OLD writes at ``v`` is not in NEW's layout(v).  When NEW still
+    declares the field, its ``@since``/``@removed`` took it out of layout(v): the message and hint
+    say which, and the edit restores it; else the hint proposes keeping the field ``@removed``."""
+    W, R = model.W, model.R
+    later = rs.field(o.name)
+    why = f"{R} would skip or misread it"
+    hint = (f"keep '{o.name}' in {R} with @removed(N, \"why\") where N > {v}, or raise {rs.name}'s "
+            f"min_version above {v} to refuse such streams loudly")
+    proposed: list = []
+    plain = not o.is_bits and (later is None or not later.is_bits)
+    if plain and later is not None and (later.since or 0) > v:
+        was = f"@since({o.member.since})" if o.member.since is not None else None
+        why = (f"{R}'s @since of '{o.name}' moved to {later.since}, but a version-{v} stream (what {W} "
+               f"writes) carries '{o.name}', so {R} would misread it")
+        hint = (f"write `{was}` on '{o.name}' in {R}, as {W} has it" if was else
+                f"remove @since({later.since}) from '{o.name}' in {R}, as {W} has it") + \
+            f": {R}'s @since moved, and a version-{v} stream carries the field"
+        proposed = [edits.annotation(model.sources, later.span, "since", was)]
+    elif plain and later is not None and later.removed is not None and later.removed <= v:
+        proposed, bumped = _bumped(model, rs, v + 1)
+        fix = edits.renumber(model.sources, later.span, "removed", v + 1)
+        proposed.append(fix)
+        why = (f"{R} marks it @removed({later.removed}), but {W} still writes it at version {v}, so {R} "
+               f"would misread the stream")
+        hint = ((f"write `{fix.new}`" if fix else f"write @removed({v + 1}, ...)") + f" on '{o.name}' in {R} "
+                f"(a field leaves the wire only above the version {W} writes)"
+                + (f" and bump {rs.name}: {bumped}" if bumped else ""))
+    elif plain and later is None:
+        decl = _kept_declaration(model, o, v + 1)
+        anchor = _anchor(model, ws, rs, o)
+        if decl is not None and anchor is not None:
+            proposed, bumped = _bumped(model, rs, v + 1)
+            proposed.append(anchor(decl))
+            hint = (f"keep '{o.name}' in {R} as `{decl}`" + (f" and bump {rs.name}: {bumped}" if bumped else "")
+                    + f"; or raise {rs.name}'s min_version above {v} to refuse such streams loudly")
+    model.emit("FIELD_DROPPED", state=rs, field_=o.name, version=v, span=o.span, where="writer",
+               writer_says=o.describe(), reader_says=None,
+               message=f"field '{o.name}' ({describe_type(o)}) that {W} writes in {rs.name} version {v} "
+                       f"has no counterpart in {R}'s layout({v}): {why}",
+               hint=hint, edits=proposed if all(e is not None for e in proposed) else ())
+
+
+def _kept_declaration(model: Model, o: Slot, to: int) -> str | None:
+    """OLD's declaration of the dropped field ``o``, marked ``@removed(to, "why")``, when NEW
+    knows every name it uses."""
+    line = model.writer.sources.line(o.span) if model.writer.sources is not None else None
+    if line is None:
+        return None
+    end = line.find(";", o.span.column - 1)
+    decl = line[o.span.column - 1:end].rstrip() if end >= 0 else ""
+    if not decl or "@removed" in decl or not _names_known(o.member, model.reader):
+        return None
+    return f"{decl} @removed({to}, \"why\");"
+
+
+def _names_known(f: m.Field, ss: m.SchemaSet) -> bool:
+    t = f.type
+    if isinstance(t, m.EnumType):
+        return t.decl.name in ss.enums
+    if isinstance(t, m.StructType):
+        return t.decl.name in ss.structs
+    if isinstance(t, m.StateType):
+        return t.decl.name in ss.states
+    if isinstance(f.shape, m.Counted):
+        return False  # the count field is named by OLD: keep it simple, propose no text
+    return True
+
+
+def _anchor(model: Model, ws: m.State, rs: m.State, o: Slot):
+    """Where NEW takes the dropped field back: before the NEW member that follows it in OLD, else
+    after the one before it (plain fields both); a function of the declaration text, or None."""
+    order = [mb for mb in ws.members if not mb.is_bits]
+    names = [mb.name for mb in order]
+    if o.name not in names:
+        return None
+    i = names.index(o.name)
+    for mb in order[i + 1:]:
+        there = rs.field(mb.name)
+        if there is not None and not there.is_bits:
+            return lambda text, span=there.span: edits.before_statement(model.sources, span, text)
+    for mb in reversed(order[:i]):
+        there = rs.field(mb.name)
+        if there is not None and not there.is_bits:
+            return lambda text, span=there.span: edits.after_statement(model.sources, span, text)
+    return None
 
 
 def _same_shape(fo: m.Field, fn: m.Field, partner: dict[str, str]) -> bool:
@@ -159,19 +254,44 @@ def _compare_pair(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str
     if type_changed:
         _type_changed(model, st, v, o, n, path)
     elif fo.shape is not None and not _same_shape(fo, fn, partner):
+        shape = _shape_in_reader(fo, partner)
+        fix = edits.find(model.sources, n.span, r"\[[^\]]*\]", shape) if shape else None
         model.emit("ARRAY_SHAPE_CHANGED", state=st, field_=path, version=v, span=n.span,
                    writer_says=o.describe(), reader_says=n.describe(),
                    message=f"array '{path}' of {st.name} is {_shape(fo)} in {model.W} but "
                            f"{_shape(fn)} in {model.R}",
-                   hint=f"restore the shape {_shape(fo)}; to change it, add a new field "
-                        f"@since(NEW version) and mark '{path}' @removed")
+                   hint=(f"restore the shape: `{shape}`" if fix else f"restore the shape {_shape(fo)}")
+                        + f"; to change it, add a new field @since(NEW version) and mark '{path}' @removed",
+                   edits=[fix])
     if fo.fixed != fn.fixed:
+        fix = _fixed_edit(model, n, fo.fixed, fn.fixed)
+        words = (f"`{_fixed(fo)}`" if fo.fixed is not None else "(none: remove NEW's '= value')") \
+            if fix else _fixed(fo)
         model.emit("FIXED_VALUE_CHANGED", state=st, field_=path, version=v, span=n.span,
                    writer_says=o.describe(), reader_says=n.describe(),
                    message=f"field '{path}' of {st.name} expects {_fixed(fo)} in {model.W} but "
                            f"{_fixed(fn)} in {model.R}",
-                   hint=f"restore the fixed value {_fixed(fo)}; a stream from {model.W} carries it")
+                   hint=f"restore the fixed value {words}; a stream from {model.W} carries it",
+                   edits=[fix])
     _compare_values(model, st, v, o, n, path)
+
+
+def _shape_in_reader(fo: m.Field, partner: dict[str, str]) -> str | None:
+    """OLD's array shape as NEW writes it (a count field by NEW's name), or None."""
+    if isinstance(fo.shape, m.Counted):
+        count = partner.get(fo.shape.count)
+        return f"[{count}]" if count is not None else None
+    return fo.shape.suffix() if fo.shape is not None else None
+
+
+def _fixed_edit(model: Model, n: Slot, old: int | None, new: int | None):
+    """The edit that gives the field at ``n`` OLD's fixed value ``old`` (None: no fixed value)."""
+    if new is not None and old is not None:
+        return edits.find(model.sources, n.span, r"=\s*[^;@]*[^;@\s]", f"= {old:#x}")
+    if new is not None:
+        return edits.find(model.sources, n.span, r"\s*=\s*[^;@]*[^;@\s]", "")
+    e = edits.find(model.sources, n.span, r"\s*(?=[@;])", "")
+    return None if e is None else edits.Edit(e.file, e.line, e.column, e.old, f" = {old:#x}" + e.old)
 
 
 def _same_kind(o: Slot, n: Slot) -> bool:
@@ -207,7 +327,7 @@ def _bounds_narrowed(model: Model, st: m.State, v: int, o: Slot, n: Slot, nar: N
     W, R = model.W, model.R
     at = nar.binding.slot
     fixes = nar.fixes()
-    words = "; ".join(f"write {new} on '{slot.name}' instead of {old}" if new else
+    words = "; ".join(f"write `{new}` on '{slot.name}' instead of {old}" if new else
                       f"remove {old} from '{slot.name}'" for slot, old, new in fixes)
     proposed = [edits.annotation(model.sources, slot.span, old[1:old.index("(")], new)
                 for slot, old, new in fixes]
@@ -237,12 +357,17 @@ def _compare_values(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: s
 
 
 def _type_changed(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str) -> None:
+    fix = None
+    if not o.is_bits and not n.is_bits and _names_known(o.member, model.reader):
+        text = edits.field_type(model.writer.sources, o.span)
+        fix = edits.set_type(model.sources, n.span, n.name, text) if text else None
     model.emit("FIELD_TYPE_CHANGED", state=st, field_=path, version=v, span=n.span,
                writer_says=o.describe(), reader_says=n.describe(),
                message=f"field '{path}' of {st.name} is {describe_type(o)} in {model.W} but "
                        f"{describe_type(n)} in {model.R}: the wire types differ",
-               hint=f"restore the type {describe_type(o)}; to change a type, add a new field "
-                    f"@since(NEW version) and mark '{path}' @removed")
+               hint=(f"restore the type: `{fix.new}`" if fix else f"restore the type {describe_type(o)}")
+                    + f"; to change a type, add a new field @since(NEW version) and mark '{path}' @removed",
+               edits=[fix])
 
 
 STRUCT_RULES = (("changed", "FIELD_TYPE_CHANGED", "changed its layout"),

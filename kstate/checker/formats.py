@@ -44,16 +44,15 @@ def text_one(f: Finding) -> str:
         notes.append(f"old: {f.old}")
     if f.new is not None:
         notes.append(f"new: {f.new}")
-    if f.hint:
-        notes.append(f"hint: {f.hint}")
     if f.waived:
         notes.append(f"waived: {f.waiver_reason}")
     if f.text_span is not None and f.text_span != f.span:
         notes.append(f"{f.blame.upper()}'s text: {f.text_span}" + _quoted_line(f.text_sources, f.text_span))
     if f.span is None:
         head = f"{printable(f.file or 'kstate')}: {_label(f)}[{f.rule}]: {printable(f.message)}"
-        return "\n".join([head] + [f"    note: {printable(n)}" for n in notes])
-    return Diagnostic(f.rule, f.message, f.span, _label(f), tuple(notes)).render(f.sources)
+        return "\n".join([head] + [f"    note: {printable(n)}" for n in notes]
+                         + ([f"    help: {printable(f.hint)}"] if f.hint else []))
+    return Diagnostic(f.rule, f.message, f.span, _label(f), tuple(notes), help=f.hint).render(f.sources)
 
 
 def _quoted_line(sources, span) -> str:

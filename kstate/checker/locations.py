@@ -151,6 +151,28 @@ def _resolve(key: tuple, b: m.SchemaSet, t: m.SchemaSet) -> Span | None:
     return st.span
 
 
+def same_item(span: Span, b: m.SchemaSet, t: m.SchemaSet) -> Span | None:
+    """Where ``t`` writes the item that ``b`` writes at ``span`` (found by name: a state's
+    declaration or property, a member, an enum value, a subsection), or None when ``t`` does
+    not have that item itself (no neighbour, no replacement)."""
+    key = _index(b).get(span)
+    if key is None:
+        return None
+    found = _resolve(key, b, t)
+    if found is None:
+        return None
+    same = _index(t).get(found)
+    if same != key and not (len(key) == 3 and same == key[:2] and _default(key, t)):
+        return None
+    return found
+
+
+def _default(key: tuple, t: m.SchemaSet) -> bool:
+    """A state property ``t`` does not write (defaulted): its state's name stands for it."""
+    st = t.states.get(key[1])
+    return st is not None and getattr(st, f"{key[2]}_span") is None
+
+
 def counterpart(span: Span, state: str | None, b: m.SchemaSet, t: m.SchemaSet) -> Span | None:
     """Where in ``t`` (read from the working tree) a position of ``b`` is annotated."""
     key = _index(b).get(span)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import model as m
 from ..errors import Span
+from . import edits
 from .context import Model, state_span
 from .fields import align, compare_layout, narrowings
 from .wire import layout_wire, slots, subsection_ids
@@ -26,44 +27,92 @@ def check_model(model: Model) -> None:
                        writer_says=f"state {ws.name}: id {ws.id}", reader_says=f"state {same.name}: id {same.id}",
                        message=f"state {ws.name} has id {ws.id} in {model.W} but {same.id} in {model.R}: "
                                f"{model.R} would not recognise {model.W}'s entries (the wire carries ids)",
-                       hint=f"give {ws.name} its id {ws.id} back")
+                       hint=f"give {ws.name} its id back: `id = {ws.id};`",
+                       edits=[edits.set_property(model.sources, same, "id", ws.id)])
         if rs is not None:
             check_pair(model, ws, rs)
         elif ws.id in reader_retired:
             ret = reader_retired[ws.id]
+            what = (f"the subsection entries of {ws.name} that {model.W} writes after {ws.parent.name}'s"
+                    if ws.parent is not None else f"entries of {ws.name} that {model.W} writes")
             model.emit("STATE_RETIRED", state=ws, version=ws.version, span=ret.span,
                        writer_says=f"state {ws.name} (id {ws.id}) version {ws.version}",
                        reader_says=f"retired state {ret.name} (id {ret.id}): {ret.reason}",
-                       message=f"{model.R} retires id {ws.id}: entries of {ws.name} that {model.W} writes "
-                               f"will be reported and skipped ({ret.reason})",
+                       message=f"{model.R} retires id {ws.id}: {what} will be reported and skipped "
+                               f"({ret.reason})",
                        hint="nothing to do if this is intended; waive it to record the decision")
         elif same is None:
-            model.emit("STATE_DELETED", state=ws, version=ws.version, span=ws.span, where="writer",
-                       writer_says=f"state {ws.name} (id {ws.id}) version {ws.version}", reader_says=None,
-                       message=f"state {ws.name} (id {ws.id}) that {model.W} writes has no state with id "
-                               f"{ws.id} in {model.R}: its entries would be skipped",
-                       hint=f"keep state {ws.name} in {model.R}, or retire it explicitly: "
-                            f"'retired state {ws.name} {{ id = {ws.id}; reason = \"...\"; }}'")
+            _state_deleted(model, ws)
     for wr in sorted(W.retired.values(), key=lambda r: r.id):
         if wr.id in reader_retired:
             continue
         user = R.state_by_id(wr.id)
         if user is not None and model.direction == "update":
+            fresh = _fresh_id(model)
             model.emit("STATE_ID_REUSED", state=user, version=None, span=user.span,
                        writer_says=f"retired state {wr.name} (id {wr.id}): {wr.reason}",
                        reader_says=f"state {user.name} (id {user.id})",
-                       message=f"id {wr.id} was retired ({wr.name}: {wr.reason}) but {model.R} gives it to "
+                       message=f"id {wr.id} was retired ({wr.name}: {wr.reason}) but NEW gives it to "
                                f"state {user.name}: streams from kernels that wrote {wr.name} would be "
                                f"misread",
-                       hint=f"give {user.name} a fresh id and keep 'retired state {wr.name}' in {model.R}")
+                       hint=f"give {user.name} a fresh id (`id = {fresh};` is used on neither side) and keep "
+                            f"the retirement of {wr.name} in NEW",
+                       edits=[edits.set_property(model.sources, user, "id", fresh)])
         else:
-            model.emit("RETIREMENT_DROPPED", state=wr, version=None, span=wr.span, where="writer",
-                       writer_says=f"retired state {wr.name} (id {wr.id}): {wr.reason}",
-                       reader_says=f"state {user.name} (id {user.id})" if user else None,
-                       message=f"{model.W} retires id {wr.id} ({wr.name}) but {model.R} does not list it "
-                               f"as retired: the id could be reused by mistake",
-                       hint=f"keep 'retired state {wr.name} {{ id = {wr.id}; reason = \"...\"; }}' in "
-                            f"{model.R}")
+            _retirement_dropped(model, wr, user)
+
+
+def _state_deleted(model: Model, ws: m.State) -> None:
+    retire = f"retired state {ws.name} {{ id = {ws.id}; reason = \"why\"; }}"
+    if model.direction == "update":
+        message = (f"state {ws.name} (id {ws.id}) that OLD writes has no state with id {ws.id} in NEW: "
+                   f"NEW would skip its entries, and the state they preserve would be lost")
+    else:
+        message = (f"state {ws.name} (id {ws.id}) is new in NEW: after a rollback, the older kernel (OLD) "
+                   f"does not know state id {ws.id} and skips its entries, so the state they preserve "
+                   f"is lost")
+    target = model.reader.file(ws.file.path) or (model.reader.files[0] if model.reader.files else None)
+    model.emit("STATE_DELETED", state=ws, version=ws.version, span=ws.span, where="writer",
+               writer_says=f"state {ws.name} (id {ws.id}) version {ws.version}", reader_says=None,
+               message=message,
+               hint=f"keep state {ws.name} in NEW, or retire its id on record: `{retire}`",
+               edits=[edits.append_item(model.sources, target, retire)],
+               rollback_hint=f"OLD's schema is already shipped: if losing {ws.name}'s state on a rollback to "
+                             f"OLD is acceptable, waive STATE_DELETED with state = \"{ws.name}\" and "
+                             f"direction = \"rollback\"; otherwise ship a kernel that knows state "
+                             f"{ws.name} before the one that writes it")
+
+
+def _fresh_id(model: Model) -> int:
+    """An id no state and no retirement uses on either side."""
+    used = [x.id for ss in (model.writer, model.reader) for x in (*ss.states.values(), *ss.retired.values())]
+    return max(used, default=0) + 1
+
+
+def _retirement_dropped(model: Model, wr: m.RetiredState, user: m.State | None) -> None:
+    reason = wr.reason if wr.reason.isprintable() and not set(wr.reason) & set('"\\') else "why"
+    retire = f"retired state {wr.name} {{ id = {wr.id}; reason = \"{reason}\"; }}"
+    if model.direction == "update":
+        message = (f"OLD retires id {wr.id} ({wr.name}) but NEW does not list it as retired: the id could "
+                   f"be reused by mistake")
+        hint = f"keep `{retire}` in NEW"
+        target = model.reader.file(wr.file.path) or (model.reader.files[0] if model.reader.files else None)
+        proposed = [edits.append_item(model.sources, target, retire)]
+    elif user is not None:
+        message = (f"NEW retires id {wr.id} ({wr.name}), which OLD restores as state {user.name}: after a "
+                   f"rollback, OLD finds no {user.name} entries (NEW writes none), so nothing is restored "
+                   f"for it")
+        hint = "nothing to do if retiring the state is intended (OLD had the id first)"
+        proposed = []
+    else:
+        message = (f"NEW retires id {wr.id} ({wr.name}), which OLD does not list as retired: OLD is shipped, "
+                   f"so only kernels after NEW are kept from reusing the id")
+        hint = "nothing to do: NEW's retirement is what keeps the id from being reused"
+        proposed = []
+    model.emit("RETIREMENT_DROPPED", state=wr, version=None, span=wr.span, where="writer",
+               writer_says=f"retired state {wr.name} (id {wr.id}): {wr.reason}",
+               reader_says=f"state {user.name} (id {user.id})" if user else None,
+               message=message, hint=hint, edits=proposed)
 
 
 def _same_layout(ws: m.State, rs: m.State) -> bool:
@@ -82,11 +131,14 @@ def check_pair(model: Model, ws: m.State, rs: m.State) -> None:
                        message=f"state {ws.name} (id {ws.id}) is called {rs.name} in {R}, with the same layout",
                        hint="nothing to do if the rename is intended; the wire carries ids, not names")
         else:
+            fresh = _fresh_id(model)
             model.emit("STATE_ID_REUSED", state=rs, version=v, span=rs.span,
                        writer_says=f"state {ws.name} (id {ws.id})", reader_says=f"state {rs.name} (id {rs.id})",
                        message=f"id {ws.id} belongs to state {ws.name} in {W} but to {rs.name}, with an "
                                f"incompatible layout, in {R}: {R} would misread {ws.name}'s entries",
-                       hint=f"give {rs.name} a fresh id; if {ws.name} is gone, retire id {ws.id}")
+                       hint=f"give {rs.name} a fresh id (`id = {fresh};` is used on neither side); if "
+                            f"{ws.name} is gone, retire id {ws.id}",
+                       edits=[edits.set_property(model.sources, rs, "id", fresh)])
     accepted = True
     if v > rs.version:
         accepted = False
@@ -94,24 +146,27 @@ def check_pair(model: Model, ws: m.State, rs: m.State) -> None:
                    writer_says=f"version = {v}", reader_says=f"version = {rs.version}",
                    message=f"{W} writes {rs.name} at version {v} but {R} only reads up to version "
                            f"{rs.version}",
-                   hint=f"keep {R}'s version of {rs.name} at least {v}, describing {W}'s layout({v})")
+                   hint=f"write `version = {v};` in {R}'s {rs.name}, and describe {W}'s layout({v}) there",
+                   edits=[edits.set_property(model.sources, rs, "version", v)],
+                   rollback_hint=f"OLD's schema is already shipped and reads {rs.name} only up to version "
+                                 f"{rs.version}, so the fix belongs in NEW: keep `version = {rs.version};` "
+                                 f"(undo the bump, or stage it: ship a kernel that reads version {v} first), "
+                                 f"or accept that a rollback to OLD is not supported and waive "
+                                 f"VERSION_REGRESSED with direction = \"rollback\"")
     elif v < rs.min_version:
         accepted = False
-        model.emit("MIN_VERSION_EXCLUDES_OLD", state=rs, version=v, span=state_span(rs, "min_version"),
-                   writer_says=f"version = {v}", reader_says=f"min_version = {rs.min_version}",
-                   message=f"{W} writes {rs.name} at version {v} but {R} refuses versions below "
-                           f"{rs.min_version}: the update path from {W} is cut",
-                   hint=f"lower min_version to {v} (keeping fields @removed above {v}), or waive this "
-                        f"finding if dropping {W}'s {rs.name} state is intended")
+        _min_version_excludes(model, ws, rs, v)
     if accepted:
         compare_layout(model, ws, rs, v)
         if rs.version == v and layout_wire(ws.layouts[v]) != layout_wire(rs.layouts[v]):
+            bump_edits, bump_words = edits.bump(model.sources, rs, v + 1)
             model.emit("LAYOUT_CHANGED_WITHOUT_BUMP", state=rs, version=v, span=state_span(rs, "version"),
                        writer_says=_layout_text(ws, v), reader_says=_layout_text(rs, v),
                        message=f"layout({v}) of {rs.name} differs in wire type between {W} and {R}, but "
                                f"both call it version {v}",
-                       hint=f"bump {rs.name}'s version to {v + 1} and version the change with "
-                            f"@since({v + 1}) / @removed({v + 1}, \"why\")")
+                       hint=f"bump {rs.name}'s version: {bump_words}, and version the change with "
+                            f"@since({v + 1}) / @removed({v + 1}, \"why\")",
+                       edits=bump_edits)
     if rs.version > v and v >= rs.min_version and layout_wire(rs.layouts[rs.version]) == layout_wire(ws.layouts[v]) \
             and subsection_ids(rs, rs.version) == subsection_ids(ws, v):
         model.emit("VERSION_BUMP_WITHOUT_CHANGE", state=rs, version=rs.version,
@@ -119,9 +174,30 @@ def check_pair(model: Model, ws: m.State, rs: m.State) -> None:
                    writer_says=f"version = {v}", reader_says=f"version = {rs.version}",
                    message=f"{rs.name}'s version goes from {v} to {rs.version} but layout({rs.version}) "
                            f"equals {W}'s layout({v}): the bump changes nothing on the wire",
-                   hint=f"keep version = {v}; a bump only makes rollback to {W} impossible")
+                   hint=f"keep `version = {v};`: a bump only makes rollback to {W} impossible",
+                   edits=[edits.set_property(model.sources, rs, "version", v)])
     _history(model, ws, rs, v)
     _subsections(model, ws, rs, v)
+
+
+def _min_version_excludes(model: Model, ws: m.State, rs: m.State, v: int) -> None:
+    W, R = model.W, model.R
+    if rs.min_version_span is None:  # defaulted: the version line sets it
+        says = f"min_version defaults to version ({rs.min_version})"
+        span = rs.version_span or rs.span
+        fix = f"add `min_version = {v};` to {R}'s {rs.name}"
+    else:
+        says = f"min_version = {rs.min_version}"
+        span = rs.min_version_span
+        fix = f"write `min_version = {v};` in {R}'s {rs.name} instead of {says}"
+    model.emit("MIN_VERSION_EXCLUDES_OLD", state=rs, version=v, span=span,
+               writer_says=f"version = {v}", reader_says=says,
+               message=f"{W} writes {rs.name} at version {v} but {R} refuses versions below "
+                       f"{rs.min_version}" + (f" ({says})" if rs.min_version_span is None else "")
+                       + f": the update path from {W} is cut",
+               hint=f"{fix} ({R} must then still describe {W}'s layout({v})), or waive this finding if "
+                    f"cutting the update path from {W}'s {rs.name} is intended",
+               edits=[edits.set_property(model.sources, rs, "min_version", v)])
 
 
 def _layout_text(st: m.State, v: int) -> str:
@@ -140,13 +216,55 @@ def _history(model: Model, ws: m.State, rs: m.State, v: int) -> None:
     u = bad[0]
     name, span, where = _first_difference(ws, rs, u)
     versions = ", ".join(str(x) for x in bad)
+    raise_min = f"raise {rs.name}'s min_version above {bad[-1]} if {model.R} no longer needs to read them"
+    restore = _restore_history(model, ws, rs, name)
+    if restore is not None:
+        fix, words = restore
+        hint = f"older versions are history: {words}, as {model.W} has it; or {raise_min}"
+    else:
+        fix = edits.set_property(model.sources, rs, "min_version", bad[-1] + 1)
+        hint = (f"older versions are history: keep their layouts exactly (restore the @since/@removed "
+                f"versions and types they had), or raise {rs.name}'s min_version above {bad[-1]} "
+                f"(`min_version = {bad[-1] + 1};`) if {model.R} no longer needs to read them")
     model.emit("HISTORY_REWRITTEN", state=rs, field_=name, version=u, span=span, where=where,
                writer_says=f"layout({u}): {_layout_text(ws, u)}", reader_says=f"layout({u}): {_layout_text(rs, u)}",
                message=f"{model.W} and {model.R} describe version(s) {versions} of {rs.name} differently"
                        + (f" (first difference: field '{name}')" if name else ""),
-               hint=f"older versions are history: keep their layouts exactly (restore the @since/@removed "
-                    f"versions and types they had), or raise {rs.name}'s min_version above {bad[-1]} if "
-                    f"{model.R} no longer needs to read them")
+               hint=hint, edits=[fix])
+
+
+def _restore_history(model: Model, ws: m.State, rs: m.State, name: str | None):
+    """(edit, words) giving the reader's field ``name`` the writer's @since and @removed when
+    they are what differs (same name, same wire type), else None."""
+    wf, rf = (ws.field(name), rs.field(name)) if name else (None, None)
+    if wf is None or rf is None or wf.is_bits or rf.is_bits or wf.wire != rf.wire:
+        return None
+    if wf.removed != rf.removed or wf.since == rf.since:
+        return None  # only a moved @since is restored by one edit
+    if wf.since is None:
+        return edits.annotation(model.sources, rf.span, "since", None), f"remove @since({rf.since}) from '{name}'"
+    fix = edits.set_annotation(model.sources, rf.span, "since", f"@since({wf.since})")
+    return fix, f"write `@since({wf.since})` on '{name}'"
+
+
+def _keep_subsection(model: Model, rs: m.State, sub: m.Subsection, later: m.Subsection | None):
+    """(edit, words) that make the reader's ``rs`` declare ``sub`` at the writer's versions."""
+    if later is not None:
+        was = f"@since({sub.since})" if sub.since else None
+        fix = edits.annotation(model.sources, later.span, "since", was)
+        return fix, (f"write `{was}` on 'subsection {later.name}' in {model.R}'s {rs.name}" if was else
+                     f"remove @since({later.since}) from 'subsection {later.name}' in {model.R}'s {rs.name}")
+    target = model.reader.state_by_id(sub.state.id) if sub.state is not None else None
+    if target is None:
+        return None, (f"keep state {sub.name} in {model.R} and declare it as a subsection of {rs.name} "
+                      f"again, present at the writer's version")
+    text = f"subsection {target.name};" if not sub.since else f"subsection {target.name} @since({sub.since});"
+    anchor = rs.subsections[-1].span if rs.subsections else None
+    if anchor is None:
+        plain = [mb for mb in rs.members if not mb.is_bits]
+        anchor = plain[-1].span if plain and plain[-1] is rs.members[-1] else (rs.version_span or rs.id_span)
+    fix = edits.after_statement(model.sources, anchor, text)
+    return fix, f"keep `{text}` in {model.R}'s {rs.name}"
 
 
 def _first_difference(ws: m.State, rs: m.State, u: int) -> tuple[str | None, Span, str]:
@@ -183,18 +301,20 @@ def _subsections(model: Model, ws: m.State, rs: m.State, v: int) -> None:
     reader_at_v = {sid(s) for s in rs.subsections_for(v)}
     reader_all = {sid(s): s for s in rs.subsections}
     writer_all = {sid(s) for s in ws.subsections}
+    retired = {r.id for r in model.reader.retired.values()}
     for sub in ws.subsections_for(v):
-        if sid(sub) in reader_at_v:
-            continue
+        if sid(sub) in reader_at_v or sid(sub) in retired:
+            continue  # a retired subsection state is STATE_RETIRED's (its entries are reported, skipped)
         later = reader_all.get(sid(sub))
         why = (f"{model.R} expects it only from version {later.since}" if later is not None
                else f"{model.R}'s {rs.name} does not declare it")
+        fix, words = _keep_subsection(model, rs, sub, later)
         model.emit("SUBSECTION_DROPPED", state=rs, field_=None, version=v, span=sub.span, where="writer",
                    writer_says=f"subsection {sub.name}" + (f" @since({sub.since})" if sub.since else ""),
                    reader_says=(f"subsection {later.name} @since({later.since})" if later is not None else None),
                    message=f"{model.W}'s {ws.name} may write subsection {sub.name} after version-{v} entries, "
                            f"but {why}: it would be skipped silently",
-                   hint=f"keep 'subsection {sub.name};' in {model.R}'s {rs.name}, present at version {v}")
+                   hint=words, edits=[fix])
     for key, sub in reader_all.items():
         if key in writer_all:
             continue
