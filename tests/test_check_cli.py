@@ -208,6 +208,7 @@ reason = "y was never restored"
 
 [[waiver]]
 rule = "LAYOUT_CHANGED_WITHOUT_BUMP"
+state = "*"
 direction = "update"
 reason = "accepted with the drop"
 
@@ -224,7 +225,7 @@ reason = "stale"
     assert waived == {"FIELD_DROPPED", "LAYOUT_CHANGED_WITHOUT_BUMP"}
     (unused,) = [f for f in doc["findings"] if f["rule"] == "WAIVER_UNUSED"]
     assert unused["severity"] == "warning" and unused["file"] == w
-    assert unused["line"] is None and unused["column"] is None
+    assert (unused["line"], unused["column"]) == (14, 1)  # its [[waiver]] line
     code, out, _ = kcheck(capsys, old, new, "--waivers", w)
     assert "waived error[FIELD_DROPPED]" in out
     code, _, _ = kcheck(capsys, old, new, "--waivers", w, "--fail-on", "warning")
@@ -232,10 +233,10 @@ reason = "stale"
 
 
 @pytest.mark.parametrize("text,needle", [
-    ('[[waiver]]\nrule = "FIELD_DROPPED"\n', "reason"),
-    ('[[waiver]]\nrule = "FIELD_DROPPED"\nreason = "  "\n', "reason"),
-    ('[[waiver]]\nrule = "NO_SUCH_RULE"\nreason = "x"\n', "NO_SUCH_RULE"),
-    ('[[waiver]]\nrule = "FIELD_DROPPED"\nreason = "x"\ncolour = "red"\n', "colour"),
+    ('[[waiver]]\nrule = "FIELD_DROPPED"\nstate = "dev"\n', "reason"),
+    ('[[waiver]]\nrule = "FIELD_DROPPED"\nstate = "dev"\nreason = "  "\n', "reason"),
+    ('[[waiver]]\nrule = "NO_SUCH_RULE"\nstate = "dev"\nreason = "x"\n', "NO_SUCH_RULE"),
+    ('[[waiver]]\nrule = "FIELD_DROPPED"\nstate = "dev"\nreason = "x"\ncolour = "red"\n', "colour"),
     ('[[waiver]\n', "TOML"),
 ])
 def test_bad_waiver_file_is_usage_error(capsys, tmp_path, text, needle):
@@ -361,7 +362,7 @@ def test_git_outside_repository(capsys, tmp_path, monkeypatch):
 
 def test_waived_in_github_and_sarif(capsys, tmp_path):
     old, new = rule_pair("FIELD_REORDERED")
-    w = write(tmp_path / "w.toml", '[[waiver]]\nrule = "FIELD_REORDERED"\nfield = "a"\nreason = "known"\n')
+    w = write(tmp_path / "w.toml", '[[waiver]]\nrule = "FIELD_REORDERED"\nstate = "dev"\nfield = "a"\nreason = "known"\n')
     code, out, _ = kcheck(capsys, old, new, "--waivers", w, "--format", "github")
     assert code == 1  # field b is still reordered
     lines = out.splitlines()

@@ -279,9 +279,10 @@ def test_matrix_shows_a_waived_cut_as_waived(tmp_path):
     repo = repo_with_change(tmp_path)
     (repo / "old").mkdir()
     (repo / "old/s.kstate").write_text(OLD)
-    (repo / "w.toml").write_text('[[waiver]]\nrule = "FIELD_DROPPED"\nreason = "b was never read"\n'
-                                 '[[waiver]]\nrule = "ENUM_VALUE_REMOVED"\nreason = "green was never written"\n'
-                                 '[[waiver]]\nrule = "LAYOUT_CHANGED_WITHOUT_BUMP"\ndirection = "update"\n'
+    (repo / "w.toml").write_text('[[waiver]]\nrule = "FIELD_DROPPED"\nstate = "s"\nreason = "b was never read"\n'
+                                 '[[waiver]]\nrule = "ENUM_VALUE_REMOVED"\nstate = "*"\n'
+                                 'reason = "green was never written"\n'
+                                 '[[waiver]]\nrule = "LAYOUT_CHANGED_WITHOUT_BUMP"\nstate = "s"\ndirection = "update"\n'
                                  'reason = "no kernel shipped version 1"\n')
     plain = run_kstate("matrix", "old", "schemas", cwd=repo)
     assert plain.returncode == 0

@@ -34,7 +34,7 @@ def sides(tmp_path: Path) -> tuple[str, str, str]:
     reason = "accepted" + INJECT + "".join(HOSTILE)
     waivers = tmp_path / "waivers.toml"
     waivers.write_text(
-        f"[[waiver]]\nrule = \"FIELD_DROPPED\"\nreason = {toml_string(reason)}\n\n"
+        f"[[waiver]]\nrule = \"FIELD_DROPPED\"\nstate = \"*\"\nreason = {toml_string(reason)}\n\n"
         f"[[waiver]]\nrule = \"FIELD_DROPPED\"\nstate = {toml_string('nosuch' + INJECT)}\n"
         f"field = {toml_string('f' + INJECT + chr(0x1b))}\nreason = \"unused\"\n")
     return str(evil / "dev.kstate"), str(tmp_path / "new" / "dev.kstate"), str(waivers)

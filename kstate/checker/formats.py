@@ -18,6 +18,7 @@ from ..errors import Diagnostic
 from ..diagnostic_formats import sarif_location
 from ..escape import json_text, printable
 from .finding import Finding, Summary
+from .locations import on_disk
 from .rules import RULES
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -110,6 +111,8 @@ def github(findings: list[Finding], old: str, new: str) -> str:
             props.append(f"col={f.column}")
         props.append(f"title={_gh_prop(f.rule + (' (waived)' if f.waived else ''))}")
         msg = f.message + (f" (waived: {f.waiver_reason})" if f.waived else "")
+        if f.hint:
+            msg += f"\nhelp: {f.hint}"  # the runner shows %0A as a line break
         lines.append(f"::{cmd} {','.join(props)}::{_gh_data(msg)}")
     return "".join(line + "\n" for line in lines)
 
@@ -117,6 +120,28 @@ def github(findings: list[Finding], old: str, new: str) -> str:
 # --- SARIF 2.1.0 -----------------------------------------------------------------
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def sentence(text: str) -> str:
+    """``text`` ended with a full stop (unless it ends with one already).  The first letter is
+    kept: a message may start with a name (``dev's version ...``)."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def _sarif_fixes(f: Finding) -> list[dict]:
+    """The hint's edits as one SARIF ``fix``, when NEW is a working-tree side (its files exist)."""
+    if not f.edits or f.new_side is None or not on_disk(f.new_side):
+        return []
+    changes: dict[str, list] = {}
+    for e in sorted(f.edits, key=lambda e: (e.file, e.line, e.column)):
+        changes.setdefault(e.file, []).append({
+            "deletedRegion": {"startLine": e.line, "startColumn": e.column, "endLine": e.line,
+                              "endColumn": e.column + len(e.old)},
+            "insertedContent": {"text": e.new}})
+    return [{"description": {"text": sentence(f.hint or "")},
+             "artifactChanges": [{"artifactLocation": {"uri": file}, "replacements": reps}
+                                 for file, reps in changes.items()]}]
 
 
 def sarif(findings: list[Finding], old: str, new: str) -> str:
@@ -136,8 +161,11 @@ def sarif(findings: list[Finding], old: str, new: str) -> str:
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
             "level": f.severity,
-            "message": {"text": f.message + (f" Hint: {f.hint}" if f.hint else "")},
+            "message": {"text": sentence(f.message) + (f" Help: {sentence(f.hint)}" if f.hint else "")},
         }
+        fixes = _sarif_fixes(f)
+        if fixes:
+            result["fixes"] = fixes
         if f.file:
             result["locations"] = [sarif_location(f.file, f.line, f.column)]
         if f.text_span is not None and f.text_span != f.span:
