@@ -5,7 +5,8 @@ same text as edits (kstate/checker/edits.py).  For every finding of every
 fixture pair (tests/fixtures/check/RULE/, cases/, silent/) this applies the
 finding's edits to a copy of NEW, re-runs ``kstate check`` (the real CLI)
 and asserts that finding is gone, that NEW still compiles, and that every
-backticked text of the hint is what an edit writes.
+backticked text of the hint is what an edit writes (in both directions: a
+rollback hint quotes no text, since it proposes no edit of shipped OLD).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def key(f) -> tuple:
 
 def findings_with_edits(folder: Path, tmp: Path):
     old, new = copy_pair(folder, tmp)
-    return old, new, check(kstate.load(old), kstate.load(new))
+    return old, new, check(kstate.load(old), kstate.load(new), "both")
 
 
 @pytest.mark.parametrize("folder", RULE_DIRS + OTHER_DIRS, ids=lambda p: p.relative_to(FIXTURES).as_posix())
@@ -79,6 +80,7 @@ def test_every_proposed_edit_makes_its_finding_go_away(folder, tmp_path, monkeyp
         texts = {e.file: Path(e.file).read_text() for e in f.edits}
         for name, text in apply_all(texts, f.edits).items():
             Path(name).write_text(text)
+        assert f.direction == "update"  # OLD is shipped: a rollback finding proposes no edit of it
         code, after = run_check(capsys, old, new)
         assert code in (0, 1), f"{f.rule}: NEW no longer compiles after the hint's edit"
         assert key(f.to_json()) not in {key(g) for g in after}, (f.rule, f.hint, f.edits)

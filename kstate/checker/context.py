@@ -58,7 +58,7 @@ class Model:
                 hint = rollback_hint or (
                     "OLD's schema is already shipped, so the fix belongs in NEW: undo this change in NEW "
                     "(or stage it: ship a kernel that can read it first), or accept that a rollback to OLD "
-                    f"is not supported and waive {rule} with direction = \"rollback\"")
+                    f"is not supported and waive {rule} with {_waiver_keys(state)}")
                 if where == "reader" and span is not None:
                     moved = same_item(span, self.reader, self.writer)
                     if moved is not None:
@@ -73,6 +73,12 @@ class Model:
             message=message, hint=hint, sources=sources,
             edits=() if any(e is None for e in edits) else tuple(edits),  # all of the fix, or none
             blame="old" if (where == "writer") == (self.direction == "update") else "new"))
+
+
+def _waiver_keys(state) -> str:
+    """The keys of the waiver that accepts a rollback finding (docs/compatibility.md, Waivers)."""
+    return (f"state = \"{state.name}\" and " if state is not None else "state = \"*\" and ") + \
+        "direction = \"rollback\""
 
 
 def state_span(st: m.State, which: str) -> Span:

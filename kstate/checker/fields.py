@@ -154,11 +154,13 @@ def _field_dropped(model: Model, ws: m.State, rs: m.State, v: int, o: Slot) -> N
     plain = not o.is_bits and (later is None or not later.is_bits)
     if plain and later is not None and (later.since or 0) > v:
         was = f"@since({o.member.since})" if o.member.since is not None else None
-        why = (f"{R}'s @since of '{o.name}' moved to {later.since}, but a version-{v} stream (what {W} "
-               f"writes) carries '{o.name}', so {R} would misread it")
-        hint = (f"write `{was}` on '{o.name}' in {R}, as {W} has it" if was else
-                f"remove @since({later.since}) from '{o.name}' in {R}, as {W} has it") + \
-            f": {R}'s @since moved, and a version-{v} stream carries the field"
+        why = (f"{R} declares '{o.name}' only from version {later.since} (@since({later.since})), so {R} "
+               f"would misread {W}'s version-{v} stream")
+        moved = (f"{R}'s @since of '{o.name}' moved from {o.member.since} to {later.since}" if was else
+                 f"{R} gives '{o.name}' @since({later.since}) but {W} has it from the start")
+        hint = (f"{moved}, and a version-{v} stream (what {W} writes) carries the field: "
+                + (f"write `{was}` on '{o.name}' in {R}, as {W} has it" if was else
+                   f"remove @since({later.since}) from '{o.name}' in {R}, as {W} has it"))
         proposed = [edits.annotation(model.sources, later.span, "since", was)]
     elif plain and later is not None and later.removed is not None and later.removed <= v:
         proposed, bumped = _bumped(model, rs, v + 1)

@@ -149,10 +149,10 @@ def check_pair(model: Model, ws: m.State, rs: m.State) -> None:
                    hint=f"write `version = {v};` in {R}'s {rs.name}, and describe {W}'s layout({v}) there",
                    edits=[edits.set_property(model.sources, rs, "version", v)],
                    rollback_hint=f"OLD's schema is already shipped and reads {rs.name} only up to version "
-                                 f"{rs.version}, so the fix belongs in NEW: keep `version = {rs.version};` "
+                                 f"{rs.version}, so the fix belongs in NEW: keep its version at {rs.version} "
                                  f"(undo the bump, or stage it: ship a kernel that reads version {v} first), "
                                  f"or accept that a rollback to OLD is not supported and waive "
-                                 f"VERSION_REGRESSED with direction = \"rollback\"")
+                                 f"VERSION_REGRESSED with state = \"{rs.name}\" and direction = \"rollback\"")
     elif v < rs.min_version:
         accepted = False
         _min_version_excludes(model, ws, rs, v)
@@ -169,13 +169,16 @@ def check_pair(model: Model, ws: m.State, rs: m.State) -> None:
                        edits=bump_edits)
     if rs.version > v and v >= rs.min_version and layout_wire(rs.layouts[rs.version]) == layout_wire(ws.layouts[v]) \
             and subsection_ids(rs, rs.version) == subsection_ids(ws, v):
+        unbumped = not _versions_above(rs, v)  # version = v still compiles
         model.emit("VERSION_BUMP_WITHOUT_CHANGE", state=rs, version=rs.version,
                    span=state_span(rs, "version"),
                    writer_says=f"version = {v}", reader_says=f"version = {rs.version}",
                    message=f"{rs.name}'s version goes from {v} to {rs.version} but layout({rs.version}) "
                            f"equals {W}'s layout({v}): the bump changes nothing on the wire",
-                   hint=f"keep `version = {v};`: a bump only makes rollback to {W} impossible",
-                   edits=[edits.set_property(model.sources, rs, "version", v)])
+                   hint=(f"keep `version = {v};`: a bump only makes rollback to {W} impossible" if unbumped
+                         else f"keep version {v} (with the @since/@removed versions above {v} moved back): "
+                              f"a bump only makes rollback to {W} impossible"),
+                   edits=[edits.set_property(model.sources, rs, "version", v)] if unbumped else ())
     _history(model, ws, rs, v)
     _subsections(model, ws, rs, v)
 
@@ -198,6 +201,13 @@ def _min_version_excludes(model: Model, ws: m.State, rs: m.State, v: int) -> Non
                hint=f"{fix} ({R} must then still describe {W}'s layout({v})), or waive this finding if "
                     f"cutting the update path from {W}'s {rs.name} is intended",
                edits=[edits.set_property(model.sources, rs, "min_version", v)])
+
+
+def _versions_above(st: m.State, v: int) -> bool:
+    """Whether a member or subsection of ``st`` names a version above ``v`` (@since/@removed)."""
+    marks = [x for mb in st.members for x in (mb.since, getattr(mb, "removed", None))]
+    marks += [sub.since for sub in st.subsections]
+    return any(x is not None and x > v for x in marks)
 
 
 def _layout_text(st: m.State, v: int) -> str:
