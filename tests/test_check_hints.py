@@ -94,3 +94,39 @@ def test_every_rule_that_proposes_text_has_a_tested_edit(tmp_path):
         _, _, found = findings_with_edits(folder, sub)
         with_edits |= {f.rule for f in found if f.edits and f.rule == folder.name}
     assert with_edits == PROPOSES_TEXT
+
+
+# the same, for schemas written another way: a state on one line, an enum over several lines
+# (OLD, NEW, the rule whose edit is applied)
+WRITTEN_OTHERWISE = [
+    ("state dev { id = 1; version = 1; x: u32; }",
+     "state dev { id = 1; version = 2; x: u32; y: u8 @since(2); }", "MIN_VERSION_EXCLUDES_OLD"),
+    ("state dev { id = 1; version = 1; x: u32; y: u32; z: u8; }",
+     "state dev { id = 1; version = 1; x: u32; z: u8; }", "FIELD_DROPPED"),
+    ("state dev { id = 1; version = 1; x: u32; }",
+     "state dev { id = 1; version = 1; x: u32; y: u32; }", "FIELD_ADDED_UNVERSIONED"),
+    ("state dev { id = 1; version = 1; x: u32; subsection e; }\nstate e { id = 2; version = 1; q: u8; }",
+     "state dev { id = 1; version = 1; x: u32; }\nstate e { id = 2; version = 1; q: u8; }", "SUBSECTION_DROPPED"),
+    ("enum m : u8 {\n    A = 0,\n    B = 1,\n    C = 2,\n}\nstate dev { id = 1; version = 1; x: m; }",
+     "enum m : u8 {\n    A = 0,\n    B = 1\n}\nstate dev { id = 1; version = 1; x: m; }", "ENUM_VALUE_REMOVED"),
+    ("state dev { id = 1; version = 1; magic: u32; }",
+     "state dev { id = 1; version = 1; magic: u32 = 7; }", "FIXED_VALUE_CHANGED"),
+    ("state dev { id = 1; version = 1; magic: u32 = 7; }",
+     "state dev { id = 1; version = 1; magic: u32; }", "FIXED_VALUE_CHANGED"),
+    ("state dev { id = 1; version = 1; n: u8; a: u16[n]; }",
+     "state dev { id = 1; version = 1; n: u8; a: u16[4]; }", "ARRAY_SHAPE_CHANGED"),
+    ("state dev { id = 1; version = 2; min_version = 1; x: u32; y: u8 @since(2); }",
+     "state dev { id = 1; version = 3; min_version = 1; x: u32; y: u8 @since(3); }", "FIELD_DROPPED"),
+]
+
+
+@pytest.mark.parametrize("old_text,new_text,rule", WRITTEN_OTHERWISE)
+def test_edits_of_schemas_written_otherwise(old_text, new_text, rule, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("old.kstate").write_text(old_text + "\n")
+    Path("new.kstate").write_text(new_text + "\n")
+    (f,) = [f for f in check(kstate.load("old.kstate"), kstate.load("new.kstate")) if f.rule == rule]
+    assert f.edits, f.hint
+    Path("new.kstate").write_text(apply_all({"new.kstate": new_text + "\n"}, f.edits)["new.kstate"])
+    code, after = run_check(capsys, Path("old.kstate"), Path("new.kstate"))
+    assert code in (0, 1) and key(f.to_json()) not in {key(g) for g in after}

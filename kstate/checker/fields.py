@@ -267,14 +267,17 @@ def _compare_pair(model: Model, st: m.State, v: int, o: Slot, n: Slot, path: str
                    edits=[fix])
     if fo.fixed != fn.fixed:
         fix = _fixed_edit(model, n, fo.fixed, fn.fixed)
-        words = (f"`{_fixed(fo)}`" if fo.fixed is not None else "(none: remove NEW's '= value')") \
-            if fix else _fixed(fo)
+        if fo.fixed is None:
+            hint = (f"remove {model.R}'s fixed value ({_fixed(fn)}): a stream from {model.W} carries any "
+                    f"value there")
+        else:
+            hint = (f"restore the fixed value {f'`{_fixed(fo)}`' if fix else _fixed(fo)}; a stream from "
+                    f"{model.W} carries it")
         model.emit("FIXED_VALUE_CHANGED", state=st, field_=path, version=v, span=n.span,
                    writer_says=o.describe(), reader_says=n.describe(),
                    message=f"field '{path}' of {st.name} expects {_fixed(fo)} in {model.W} but "
                            f"{_fixed(fn)} in {model.R}",
-                   hint=f"restore the fixed value {words}; a stream from {model.W} carries it",
-                   edits=[fix])
+                   hint=hint, edits=[fix])
     _compare_values(model, st, v, o, n, path)
 
 

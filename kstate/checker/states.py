@@ -269,10 +269,13 @@ def _keep_subsection(model: Model, rs: m.State, sub: m.Subsection, later: m.Subs
         return None, (f"keep state {sub.name} in {model.R} and declare it as a subsection of {rs.name} "
                       f"again, present at the writer's version")
     text = f"subsection {target.name};" if not sub.since else f"subsection {target.name} @since({sub.since});"
-    anchor = rs.subsections[-1].span if rs.subsections else None
-    if anchor is None:
-        plain = [mb for mb in rs.members if not mb.is_bits]
-        anchor = plain[-1].span if plain and plain[-1] is rs.members[-1] else (rs.version_span or rs.id_span)
+    # subsection lines come after every field (MISPLACED_MEMBER): after the last of either
+    if rs.subsections:
+        anchor = rs.subsections[-1].span
+    elif rs.members:
+        anchor = rs.members[-1].span if not rs.members[-1].is_bits else None  # a bits group ends below
+    else:
+        anchor = rs.version_span or rs.id_span
     fix = edits.after_statement(model.sources, anchor, text)
     return fix, f"keep `{text}` in {model.R}'s {rs.name}"
 
