@@ -48,7 +48,10 @@ def _members(members) -> list[tuple[str, Span]]:
 
 
 def _index(ss: m.SchemaSet) -> dict[Span, tuple]:
-    """Every position in ``ss`` -> the item path it belongs to."""
+    """Every position in ``ss`` -> the item path it belongs to (computed once per set)."""
+    cached = ss.__dict__.get("_span_index")
+    if cached is not None:
+        return cached
     idx: dict[Span, tuple] = {}
 
     def put(span, key):
@@ -81,6 +84,7 @@ def _index(ss: m.SchemaSet) -> dict[Span, tuple]:
             put(sub.span, ("state", st.name, "sub", sub.name))
     for r in ss.retired.values():
         put(r.span, ("retired", r.name))
+    ss.__dict__["_span_index"] = idx
     return idx
 
 
