@@ -101,12 +101,15 @@ def test_decode_text(blob):
     assert out.splitlines()[0].endswith("78 bytes, 2 entries (1 section, 1 subsection)")
     assert "test[123]: section test (id 3) version 2 instance 123" in out
     lines = out.splitlines()
-    s_line = next(line for line in lines if line.strip().endswith('s: "abcdefghk"'))
-    assert s_line.split()[0] == "24"
-    i_line = next(line for line in lines if line.strip().endswith("i: 10"))
-    assert i_line.split()[0] == "70"
-    assert len(i_line) - len(i_line.lstrip(" 0123456789")) > len(s_line) - len(s_line.lstrip(" 0123456789"))
-    assert lines[-1].split() == ["74", "EOF:", "-1"]
+    # each line: the bytes it reads (hex, inclusive, like the hexdump), the tree's indent, what they hold
+    assert lines[1] == "0x0000..0x0003  magic = 0x3b37778c (little-endian)"
+    assert '0x0018..0x0021    s = "abcdefghk"' in lines
+    assert "0x0022..0x0029    p_ulong = 20" in lines
+    assert "0x002a..0x0031    folio = 0x1000" in lines
+    assert "0x0032..0x0049    test[123]/test_v2: subsection test_v2 (id 4) version 1 instance 123, " \
+           "payload 4 byte(s)" in lines
+    assert "0x0046..0x0049      i = 10" in lines
+    assert lines[-1] == "0x004a..0x004d  EOF = -1"
 
 
 def hex_rows(out: str) -> list[str]:

@@ -1,7 +1,8 @@
-"""Human formats of a decode document: ``text`` (an indented tree with
-offsets) and ``hexdump`` (every byte, 16 to a row, grouped per entry, each
-field's byte range, path, type and decoded value under the row it starts in,
-and each diagnostic at the byte where it starts).
+"""Human formats of a decode document: ``text`` (an indented tree, each line
+the byte range it reads, in hex like the hexdump, and the decoded value) and
+``hexdump`` (every byte, 16 to a row, grouped per entry, each field's byte
+range, path, type and decoded value under the row it starts in, and each
+diagnostic at the byte where it starts).
 
 Both are written as they are walked (``write_text`` / ``write_hexdump`` take
 a file object), from the spans of ``spans.py``.  ``text()`` and ``hexdump()``
@@ -21,6 +22,22 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def offset_width(size: int) -> int:
+    """Hex digits of the stream's offsets (at least 4), the same on every line of a view."""
+    return max(4, len(f"{max(size - 1, 0):x}"))
+
+
+def hex_offset(off: int, width: int) -> str:
+    return f"0x{off:0{width}x}"
+
+
+def hex_range(off: int, size: int, width: int) -> str:
+    """``0x0018..0x001f`` (inclusive), or ``0x0018 (0 bytes)`` padded to the same width."""
+    if size <= 0:
+        return f"{hex_offset(off, width)} (0 bytes)".ljust(2 * width + 6)
+    return f"{hex_offset(off, width)}..{hex_offset(off + size - 1, width)}"
+
+
 def summary(doc: dict, selection: Selection | None = None, lenient: bool = False) -> str:
     secs, subs = count_entries(doc)
     n = secs + subs
@@ -30,7 +47,8 @@ def summary(doc: dict, selection: Selection | None = None, lenient: bool = False
     errors = [d for d in doc["diagnostics"] if d["severity"] == "error"]
     if errors and not lenient and doc["byteorder"]:
         first = min(errors, key=lambda d: d["offset"])
-        line += f"; decoding stopped at the first error (offset {first['offset']})"
+        line += (f"; decoding stopped at the first error, at "
+                 f"{hex_offset(first['offset'], offset_width(doc['size']))} (offset {first['offset']})")
     return line
 
 
@@ -52,9 +70,9 @@ def selection_note(full: dict, shown: dict, sel: Selection) -> list[str]:
     return lines
 
 
-def _diag_line(d: dict) -> str:
-    return (f"{d['severity']}[{d['code']}] at offset {d['offset']} {d['path'] or '(stream)'}: "
-            f"{d['message']}")
+def _diag_line(d: dict, width: int) -> str:
+    return (f"{d['severity']}[{d['code']}] at {hex_offset(d['offset'], width)} (offset {d['offset']}) "
+            f"{d['path'] or '(stream)'}: {d['message']}")
 
 
 def _elided_text(sp, name: bool = True) -> str:
@@ -65,12 +83,13 @@ def _elided_text(sp, name: bool = True) -> str:
 
 def write_text(out, codecs, doc: dict, *, lenient: bool = False, max_elements: int | None = None,
                selection: Selection | None = None) -> None:
-    """An indented tree with offsets."""
+    """An indented tree: each line the byte range it reads (hex, inclusive) and what it holds."""
     sel = selection or Selection()
     shown = sel.filter_doc(doc)
     out.write(summary(doc, sel, lenient) + "\n")
     for line in selection_note(doc, shown, sel):
         out.write(line + "\n")
+    width = offset_width(doc["size"])
     w = Walker(codecs, doc, lenient, max_elements, sel)
     for sp in w.walk():
         kind = sp.kind
@@ -81,13 +100,12 @@ def write_text(out, codecs, doc: dict, *, lenient: bool = False, max_elements: i
         if sel.start is not None or sel.end is not None:
             if not sel.overlaps(sp.off, sp.size):
                 continue
-        indent = "  " * (sp.depth + 1)
-        head = f"{sp.off:>8}  {indent}"
+        head = f"{hex_range(sp.off, sp.size, width)}  {'  ' * sp.depth}"
         if kind == "group":
             if sp.value is not None:  # an entry
                 out.write(f"{head}{sp.path}: {sp.title}\n")
         elif kind == "frame":
-            out.write(f"{head}{sp.path}: {sp.value}\n")
+            out.write(f"{head}{sp.path} = {sp.value}\n")
         elif kind == "gap":
             out.write(f"{head}{sp.title} ({_plural(sp.size, 'byte', 'bytes')})\n")
         elif kind == "raw":
@@ -106,11 +124,11 @@ def write_text(out, codecs, doc: dict, *, lenient: bool = False, max_elements: i
                     value = sp.type
                 else:
                     value = ""
+                out.write(f"{head}{name}{': ' + value if value else ''}\n")
             else:
-                value = show(sp.typ, sp.value, 32)
-            out.write(f"{head}{name}{': ' + value if value else ''}\n")
+                out.write(f"{head}{name} = {show(sp.typ, sp.value, 32)}\n")
     for d in shown["diagnostics"]:
-        out.write(_diag_line(d) + "\n")
+        out.write(_diag_line(d, width) + "\n")
 
 
 def _last(path: str) -> str:
@@ -130,12 +148,10 @@ class _HexWriter:
         self.di = 0
 
     def x(self, off: int) -> str:
-        return f"0x{off:0{self.w}x}"
+        return hex_offset(off, self.w)
 
     def rng(self, off: int, size: int) -> str:
-        if size <= 0:
-            return f"{self.x(off)} (0 bytes)".ljust(2 * self.w + 6)
-        return f"{self.x(off)}..{self.x(off + size - 1)}"
+        return hex_range(off, size, self.w)
 
     def segment(self, start: int, end: int, heading: str) -> None:
         self.finish_segment()
@@ -208,7 +224,7 @@ def write_hexdump(out, codecs, doc: dict, data, *, lenient: bool = False,
     n = len(data)
     lo = sel.start or 0
     hi = n if sel.end is None else min(sel.end, n)
-    hx = _HexWriter(out, data, lo, hi, max(4, len(f"{max(n - 1, 0):x}")), shown["diagnostics"])
+    hx = _HexWriter(out, data, lo, hi, offset_width(n), shown["diagnostics"])
     for sp in Walker(codecs, doc, lenient, max_elements, sel, data=data).walk():
         if not sel.overlaps(sp.off, sp.size) and sp.kind != "group":
             continue
