@@ -7,12 +7,15 @@ payload decoder of its (state, version, byte order).  A payload decoder
 raises ``Fail`` for an error; the entry is then kept as ``raw`` and, in strict
 mode, decoding stops there (the document holds the entries decoded before,
 and the failing entry as raw); in lenient mode it goes on from the entry's
-``size`` wherever the framing allows.
+``size`` wherever the framing allows, and the raw entry (or nested state)
+also keeps, as ``partial``, the members decoded before its error
+(``partial.py``, computed on the error path only).
 """
 
 from __future__ import annotations
 
 from .limits import Limits
+from .partial import failed_member, partial_fields
 from .records import HEADER_SIZE, MAGIC_BE, MAGIC_LE, SECTION, SUBSECTION, header_struct
 from .values import Fail
 
@@ -83,6 +86,7 @@ class _Ctx:
         pend = payload + size
         value = {"state": state, "state_id": sid, "version": version, "offset": off, "size": size}
         budget = self.values
+        fn = fields = None  # set once the payload decoder runs (and once it returns)
         try:
             if ident is not None:
                 raise ident
@@ -114,6 +118,17 @@ class _Ctx:
             self.diag(err.code, err.offset, err.path, err.message)
             self.values = budget  # what it built is dropped
             value["raw"] = buf[payload:pend].hex()
+            if fn is not None:  # its layout ran: keep what it decoded before the error
+                layout = sdesc["layouts"][version]
+                self.depth += 1
+                try:
+                    part = partial_fields(self, state, version, buf, payload, pend, path,
+                                          len(layout) if fields is not None
+                                          else failed_member(layout, path, err.path))
+                finally:
+                    self.depth -= 1
+                if part is not None:
+                    value["partial"] = part
             return value, pend
         value["fields"] = fields
         return value, pend
@@ -318,6 +333,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
                                      f"{max(0, n - payload)} before the end of the stream"})
             break
         error = None
+        ran = False  # the payload decoder ran (lenient mode keeps what it decoded before an error)
         container = entries
         if stype != SECTION and not is_sub:
             error = Fail(**_bad_section_type(off, path, stype, fail=True))
@@ -373,6 +389,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
                 fn = decoder_of(name, version)
                 if stype == SECTION:
                     fast[(sid, version)] = (fn, name)
+                ran = True
                 fields, pos = fn(buf, payload, pend, path, ctx)
                 if pos != pend:
                     entry["fields"] = fields
@@ -394,6 +411,11 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
                 ctx.values = budget  # what it built is dropped
         if error is not None:
             entry["raw"] = buf[payload:pend].hex()
+            if lenient and ran:
+                part = partial_fields(ctx, name, version, buf, payload, pend, path,
+                                      failed_member(states[name]["layouts"][version], path, error.path))
+                if part is not None:
+                    entry["partial"] = part
             container.append(entry)
             diags.append({"code": error.code, "severity": "error", "offset": error.offset,
                           "path": error.path, "message": error.message})

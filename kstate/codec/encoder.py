@@ -19,8 +19,10 @@ from .views import ArrayView
 from .records import INT_CODES, SECTION, SUBSECTION, eof, header, int_packer, magic
 
 ENTRY_KEYS = {"section", "state", "state_id", "version", "instance_id", "offset", "size", "fields",
-              "raw", "subsections"}
-NESTED_KEYS = {"state", "state_id", "version", "offset", "size", "fields", "raw"}
+              "raw", "partial", "subsections"}
+NESTED_KEYS = {"state", "state_id", "version", "offset", "size", "fields", "raw", "partial"}
+PARTIAL_ALONE = ("unexpected without 'raw' ('partial' is what a lenient decode read before an error, "
+                 "beside the raw bytes that are written)")
 
 
 class EncodeError(KstateError):
@@ -164,6 +166,8 @@ class Encoder:
         raw = "raw" in e
         if raw and "fields" in e:
             raise EncodeError(path, "expected either 'fields' or 'raw', found both")
+        if "partial" in e and not raw:
+            raise EncodeError(f"{path}.partial", PARTIAL_ALONE)
         name, sid = self._state_of(e, path, raw)
         sdesc = self.c.states.get(name) if name else None
         version = e.get("version", sdesc["version"] if sdesc else None)
@@ -432,6 +436,8 @@ class Encoder:
             raise EncodeError(f"{path}.version", "expected an integer version")
         if "raw" in v:
             payload = _hex(v["raw"], f"{path}.raw")
+        elif "partial" in v:
+            raise EncodeError(f"{path}.partial", PARTIAL_ALONE)
         else:
             self._check_version(state, sdesc, version, f"{path}.version")
             if "fields" not in v:

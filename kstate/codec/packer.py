@@ -22,9 +22,9 @@ from .records import EOF, HEADER_SIZE, MAGIC, SECTION, SUBSECTION, header_struct
 
 DOC_KEYS = frozenset({"byteorder", "size", "entries", "diagnostics"})
 ENTRY_KEYS = frozenset({"section", "state", "state_id", "version", "instance_id", "offset", "size", "fields",
-                        "raw", "subsections"})
-FIELDS_ENTRY_KEYS = ENTRY_KEYS - {"raw"}
-NESTED_KEYS = frozenset({"state", "state_id", "version", "offset", "size", "fields", "raw"})
+                        "raw", "partial", "subsections"})
+FIELDS_ENTRY_KEYS = ENTRY_KEYS - {"raw", "partial"}
+NESTED_KEYS = frozenset({"state", "state_id", "version", "offset", "size", "fields", "raw", "partial"})
 _I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
 _MISSING = object()
 
@@ -55,7 +55,7 @@ class _Ctx:
             raise Bail
         if "raw" in v:
             return version, None
-        if not sdesc["min_version"] <= version <= sdesc["version"] or "fields" not in v:
+        if not sdesc["min_version"] <= version <= sdesc["version"] or "fields" not in v or "partial" in v:
             raise Bail
         fns = self.comp.payload_encoder(state, version)
         if fns is None:
@@ -173,7 +173,7 @@ class _Plan:
                                     or sec != ("section" if stype == SECTION else "subsection")):
             raise Bail
         raw = "raw" in e
-        if raw and "fields" in e:
+        if (raw and "fields" in e) or ("partial" in e and not raw):
             raise Bail
         name, sid = self._state_of(e, raw)
         states = self.c.states

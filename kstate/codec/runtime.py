@@ -30,6 +30,7 @@ class CodecSet:
         self.retired_by_id = {i: name for name, i in desc["retired"].items()}
         self._compilers = {"little": Compiler(desc, "little"), "big": Compiler(desc, "big")}
         self._encoders: dict = {}
+        self._prefixes: dict = {}
 
     def encoder(self, byteorder: str):
         """The ``EncoderCompiler`` of one byte order (the generated payload encoders)."""
@@ -59,6 +60,17 @@ class CodecSet:
 
     def payload_decoder(self, state: str, version: int, byteorder: str, views: bool = False):
         return self.compiler(byteorder, views).payload_decoder(state, version)
+
+    def prefix_decoder(self, state: str, version: int, n: int, byteorder: str, views: bool = False):
+        """The payload decoder of the first ``n`` members of a layout (``partial.py``:
+        lenient mode's fields decoded before an error)."""
+        key = (byteorder, views)
+        prefixes = self._prefixes.get(key)
+        if prefixes is None:
+            from .partial import PrefixDecoders
+
+            prefixes = self._prefixes[key] = PrefixDecoders(self.desc, byteorder, views)
+        return prefixes.decoder(state, version, n)
 
     def source(self, state: str, version: int, byteorder: str = "little") -> str:
         """The generated Python source of one payload decoder (for docs and debugging)."""

@@ -327,12 +327,27 @@ class Walker:
                 why = "kept raw (a retired state)"
             elif e.get("section") == "subsection" and not codes:
                 why = "kept raw (its section was not decoded)"
-            if n:
-                yield Span("raw", payload, n, f"{path} payload", value=e["raw"], depth=depth + 1, title=why)
+            start = yield from self.partial(e, payload, path, depth + 1)
+            if start > payload:
+                why = why.replace("not decoded", "not decoded from here on", 1)
+            if payload + n > start:
+                yield Span("raw", start, payload + n - start, f"{path} payload",
+                           value=e["raw"][2 * (start - payload):], depth=depth + 1, title=why)
+
+    def partial(self, e: dict, payload: int, path: str, depth: int):
+        """The members a lenient decode read before the error of a raw entry or nested
+        state (its ``partial``); the offset after them."""
+        part, state = e.get("partial"), e.get("state")
+        if not isinstance(part, dict) or state not in self.c.states:
+            return payload
+        layout = self.c.states[state]["layouts"].get(e.get("version")) or []
+        return (yield from self.members(layout, part, payload, path, depth))
 
     def members(self, layout, fields: dict, off: int, path: str, depth: int):
         for mb in layout:
             if "bits" in mb:
+                if not any(f[0] in fields for f in mb["fields"]):
+                    return off  # a partial decode that stopped at this group
                 code, size = INT_CODES[mb["bits"]]
                 nbits = size * 8
                 group = "{" + ", ".join(f[0] for f in mb["fields"]) + "}"
@@ -416,9 +431,14 @@ class Walker:
             if "fields" in value:
                 layout = self.c.states[typ[1]]["layouts"].get(value["version"], [])
                 yield from self.members(layout, value["fields"], payload, path, depth + 1)
-            elif self.emit and size:
-                yield Span("raw", payload, size, f"{path} payload", value=value.get("raw"), depth=depth + 1,
-                           title="not decoded (an error in this nested state)")
+            else:
+                start = yield from self.partial(value, payload, path, depth + 1)
+                if self.emit and payload + size > start:
+                    raw = value.get("raw")
+                    yield Span("raw", start, payload + size - start, f"{path} payload",
+                               value=raw[2 * (start - payload):] if isinstance(raw, str) else raw,
+                               depth=depth + 1, title="not decoded from here on (an error in this nested state)"
+                               if start > payload else "not decoded (an error in this nested state)")
             return payload + size
         size = self.size_of(typ) or 0
         if self.emit:
