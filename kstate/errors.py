@@ -99,9 +99,21 @@ class SourceMap:
 
 
 class KstateError(Exception):
-    """Root of every error kstate raises on purpose."""
+    """Root of every error kstate raises on purpose.  ``help``, when given, is
+    what to do about it (printed as a ``help:`` line under the message)."""
 
     exit_code = 2
+    help: str | None = None
+
+    def __init__(self, *args, help: str | None = None):
+        super().__init__(*args)
+        if help is not None:
+            self.help = help
+
+    def render(self) -> str:
+        """``kstate: error: MESSAGE``, then the ``help:`` line if there is one."""
+        out = f"kstate: error: {printable(self)}"
+        return out + (f"\n    help: {printable(self.help)}" if self.help else "")
 
 
 class UsageError(KstateError):

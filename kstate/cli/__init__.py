@@ -121,7 +121,7 @@ def run(argv: list[str] | None) -> int:
         print(err.render(), file=sys.stderr)
         return 2
     except KstateError as err:
-        print(f"kstate: error: {printable(err)}", file=sys.stderr)
+        print(err.render(), file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         return 130
