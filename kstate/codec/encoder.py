@@ -12,6 +12,7 @@ from __future__ import annotations
 import reprlib
 
 from ..errors import KstateError
+from ..suggest import did_you_mean, nearest
 from . import limits as _limits
 from .limits import Limits
 from .packer import pack_stream
@@ -26,13 +27,19 @@ PARTIAL_ALONE = ("unexpected without 'raw' ('partial' is what a lenient decode r
 
 
 class EncodeError(KstateError):
-    """Bad content in a document to encode; names the JSON path.  Exit code 1."""
+    """Bad content in a document to encode; names the JSON path.  Exit code 1.
+    ``help`` is the fix when kstate knows one (``did you mean 'size'?``)."""
 
     exit_code = 1
 
-    def __init__(self, path: str, message: str):
+    def __init__(self, path: str, message: str, help: str | None = None):
         self.path = path
-        super().__init__(f"{path}: {message}" if path else message)
+        super().__init__(f"{path}: {message}" if path else message, help=help)
+
+
+def _unknown(path: str, message: str, word, known) -> EncodeError:
+    """An EncodeError for a name the schema set does not know, with the nearest known one."""
+    return EncodeError(path, message, help=did_you_mean(word, sorted(known)) if isinstance(word, str) else None)
 
 
 _REPR = reprlib.Repr()
@@ -112,10 +119,13 @@ class Encoder:
             raise EncodeError("", f"expected a JSON object with 'entries', found {type(doc).__name__}")
         entries = doc.get("entries")
         if not isinstance(entries, list):
-            raise EncodeError("entries", "expected a list of entries")
-        extra = set(doc) - {"byteorder", "size", "entries", "diagnostics"}
+            near = None if "entries" in doc else nearest("entries", [k for k in doc if isinstance(k, str)])
+            raise EncodeError("entries", "expected a list of entries",
+                              help=f"rename '{near}' to 'entries'" if near else None)
+        keys = {"byteorder", "size", "entries", "diagnostics"}
+        extra = set(doc) - keys
         if extra:
-            raise EncodeError(_key(extra), "unexpected key in the document")
+            raise _unknown(_key(extra), "unexpected key in the document", _key(extra), keys - set(doc))
         count = len(entries) + sum(len(e["subsections"]) for e in entries
                                    if isinstance(e, dict) and isinstance(e.get("subsections"), list))
         if count > self.limits.entries:
@@ -149,7 +159,8 @@ class Encoder:
         elif raw and name in self.c.desc["retired"]:
             real = self.c.desc["retired"][name]
         else:
-            raise EncodeError(f"{path}.state", f"unknown state '{name}'")
+            raise _unknown(f"{path}.state", f"unknown state '{name}'", name,
+                           [*self.c.states, *(self.c.desc["retired"] if raw else ())])
         if sid is not None and sid != real:
             raise EncodeError(f"{path}.state_id", f"state '{name}' has id {real}, found {_show(sid)}")
         return name, real
@@ -159,7 +170,7 @@ class Encoder:
             raise EncodeError(path, "expected an entry object")
         extra = set(e) - ENTRY_KEYS
         if extra:
-            raise EncodeError(f"{path}.{_key(extra)}", "unexpected key in an entry")
+            raise _unknown(f"{path}.{_key(extra)}", "unexpected key in an entry", _key(extra), ENTRY_KEYS - set(e))
         want = "section" if stype == SECTION else "subsection"
         if "section" in e and e["section"] != want:
             raise EncodeError(f"{path}.section", f"expected '{want}', found {_show(e['section'])}")
@@ -180,8 +191,8 @@ class Encoder:
             pname, pinst, pversion = parent
             subs = [s for s, since in self.c.states[pname]["subsections"] if (since or 0) <= pversion]
             if name not in subs:
-                raise EncodeError(f"{path}.state", f"'{name}' is not a subsection of '{pname}' "
-                                  f"version {pversion} ({', '.join(subs) or 'none'})")
+                raise _unknown(f"{path}.state", f"'{name}' is not a subsection of '{pname}' "
+                               f"version {pversion} ({', '.join(subs) or 'none'})", name, subs)
             if inst != pinst:
                 raise EncodeError(f"{path}.instance_id", f"expected the parent's instance_id {pinst}")
         if raw:
@@ -254,7 +265,8 @@ class Encoder:
             names += [f[0] for f in mb["fields"]] if "bits" in mb else [mb["name"]]
         extra = [k for k in obj if k not in names]
         if extra:
-            raise EncodeError(f"{path}.{_name(extra[0])}", "unexpected field (not in this layout)")
+            raise _unknown(f"{path}.{_name(extra[0])}", "unexpected field (not in this layout)", extra[0],
+                           [n for n in names if n not in obj])
         counts: dict = {}
         if counted:
             for mb in layout:
@@ -399,8 +411,8 @@ class Encoder:
                 for i, item in enumerate(v):
                     if isinstance(item, str):
                         if item not in names:
-                            raise EncodeError(f"{path}[{i}]", f"unknown flag '{item}' of {name} "
-                                              f"({', '.join(names)})")
+                            raise _unknown(f"{path}[{i}]", f"unknown flag '{item}' of {name} "
+                                           f"({', '.join(names)})", item, names)
                         word |= names[item]
                     elif _is_int(item) and item >= 0:
                         word |= item
@@ -410,7 +422,7 @@ class Encoder:
                 raise EncodeError(path, f"expected a list of flag names, found {_show(v)}")
         elif isinstance(v, str):
             if v not in names:
-                raise EncodeError(path, f"unknown name '{v}' of enum {name} ({', '.join(names)})")
+                raise _unknown(path, f"unknown name '{v}' of enum {name} ({', '.join(names)})", v, names)
             word = names[v]
         elif _is_int(v):
             word = v
@@ -425,7 +437,8 @@ class Encoder:
             raise EncodeError(path, f"expected a nested state object, found {type(v).__name__}")
         extra = set(v) - NESTED_KEYS
         if extra:
-            raise EncodeError(f"{path}.{_key(extra)}", "unexpected key in a nested state")
+            raise _unknown(f"{path}.{_key(extra)}", "unexpected key in a nested state", _key(extra),
+                           NESTED_KEYS - set(v))
         sdesc = self.c.states[state]
         if "state" in v and v["state"] != state:
             raise EncodeError(f"{path}.state", f"expected '{state}', found {_show(v['state'])}")
