@@ -44,38 +44,42 @@ NOT_RUN = {
 }
 
 
-def _emitted(path: Path) -> set[str]:
-    out = set()
+def _emitted(path: Path) -> dict[str, set[str]]:
+    """The codes one source file can report: rules (``emit``) and diagnostics (the rest)."""
+    out = {"rules": set(), "diagnostics": set()}
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call):
             f = node.func
             name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
             if name in EMITTERS:
-                out.update(a.value for a in node.args[:3]
-                           if isinstance(a, ast.Constant) and isinstance(a.value, str) and CODE.match(a.value))
+                out["rules" if name == "emit" else "diagnostics"].update(
+                    a.value for a in node.args[:3]
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str) and CODE.match(a.value))
             elif name == "getattr" and len(node.args) == 3 and isinstance(node.args[1], ast.Constant) \
                     and node.args[1].value == "code" and isinstance(node.args[2], ast.Constant):
-                out.add(node.args[2].value)
+                out["diagnostics"].add(node.args[2].value)
         elif isinstance(node, ast.Dict):
-            out.update(v.value for k, v in zip(node.keys, node.values)
-                       if isinstance(k, ast.Constant) and k.value == "code" and isinstance(v, ast.Constant))
+            out["diagnostics"].update(v.value for k, v in zip(node.keys, node.values)
+                                      if isinstance(k, ast.Constant) and k.value == "code"
+                                      and isinstance(v, ast.Constant))
         elif isinstance(node, ast.Assign):
             if any(isinstance(t, ast.Name) and t.id == "CODE" for t in node.targets) \
                     and isinstance(node.value, ast.Constant):
-                out.add(node.value.value)
+                out["diagnostics"].add(node.value.value)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            out.update(GENERATED_CHECK.findall(node.value))
+            out["diagnostics"].update(GENERATED_CHECK.findall(node.value))
     return out
 
 
 def emitted_codes() -> dict[str, set[str]]:
-    """kind -> every code kstate's source can report: the codec's are decode
-    codes, the checker's rules, everything else's compile codes."""
+    """kind -> every code kstate's source can report: the checker's rules, the
+    codec's decode codes, every other diagnostic's compile codes (a waiver
+    file's too: it is read like a schema)."""
     found = {kind: set() for kind in ex.KINDS}
     for path in PACKAGE.rglob("*.py"):
-        rel = path.relative_to(PACKAGE).parts
-        kind = "decode" if rel[0] == "codec" else "check" if rel[0] == "checker" else "compile"
-        found[kind] |= _emitted(path)
+        codes = _emitted(path)
+        found["check"] |= codes["rules"]
+        found["decode" if path.relative_to(PACKAGE).parts[0] == "codec" else "compile"] |= codes["diagnostics"]
     return found
 
 
