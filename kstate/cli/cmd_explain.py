@@ -24,11 +24,9 @@ _PASTED = re.compile(r"^(?:error|warning|info)\[([^\]]*)\]:?$", re.I)
 
 
 def add_arguments(p) -> None:
-    from ..explanations import KINDS
-
     p.add_argument("code", nargs="?", metavar="CODE", help="the code, e.g. BAD_ID or FIELD_DROPPED "
                                                            "(without it: list every code)")
-    p.add_argument("--kind", choices=KINDS, help="only this kind's explanation (or list)")
+    p.add_argument("--kind", choices=("compile", "decode", "check"), help="only this kind's explanation (or list)")
     p.add_argument("--all", action="store_true", help="print every explanation (the Markdown docs/language.md holds)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
