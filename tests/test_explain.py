@@ -232,14 +232,14 @@ def _write(tmp: Path, kind: str, group: str, blocks) -> list[str]:
 
 
 def _reported(out: str) -> set[tuple[str, str]]:
-    """(code, severity) of every diagnostic or finding in a command's output."""
+    """(code, severity) of every diagnostic or finding (not waived) in a command's output."""
     found = set(re.findall(r"\b(error|warning|info)\[([A-Z][A-Z0-9_]*)\]", out))
     found = {(code, sev) for sev, code in found}
 
     def walk(node):
         if isinstance(node, dict):
             name = node.get("code", node.get("rule"))
-            if isinstance(name, str) and "severity" in node:
+            if isinstance(name, str) and "severity" in node and not node.get("waived"):
                 found.add((name, node["severity"]))
             for v in node.values():
                 walk(v)
