@@ -1,18 +1,23 @@
 """Text to syntax tree: the lark grammar, doc comments, syntax errors.
 
 ``parse(text, display)`` returns a ``SyntaxFile`` or raises ``SchemaError``
-with one ``SYNTAX`` (or ``BAD_LITERAL``) diagnostic.  Literals are checked
-here, so everything after this phase works on well-formed values.
+with one ``SYNTAX`` (or ``BAD_LITERAL``, ``TOO_DEEP``) diagnostic.  Literals
+are checked here, so everything after this phase works on well-formed values.
+
+One Lark instance per process; the syntax tree is built inside its LALR
+parse (``_Build``), so no parse tree is built and walked a second time, and
+spans come from the tokens instead of lark's ``propagate_positions``.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput, VisitError
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedInput
 
 from . import syntax as s
 from .errors import Diagnostic, SchemaError, Span
@@ -85,148 +90,200 @@ def parse_string(token: Token, span: Span) -> str:
     return "".join(out)
 
 
-def _span(display: str, node) -> Span:
-    return Span(display, node.line, node.column, node.end_line, node.end_column)
+class _Parse:
+    """What one parse collects besides its tree (the Lark instance, and so its
+    callbacks, are shared by every parse of the process)."""
 
-
-@v_args(meta=True)
-class _Build(Transformer):
     def __init__(self, display: str):
-        super().__init__()
         self.display = display
+        self.docs: list[Token] = []  # the ``///`` comments
+        # nodes a doc comment may belong to: (start offset, node)
         self.documentable: list[tuple[int, object]] = []
+        # the first and last token of each node that is not a token: its
+        # extent, parentheses and brackets around it included
+        self.extent: dict[int, tuple[Token, Token]] = {}
+        # the first bad literal: reported after the whole file parsed, so a
+        # syntax error anywhere in the file is reported first
+        self.literal_error: _LiteralError | None = None
+        # the lexer's limits (MAX_NESTING, MAX_STATEMENT_TOKENS)
+        self.depth = 0
+        self.unary_run = 0
+        self.statement = 0
 
-    def _sp(self, meta) -> Span:
-        return _span(self.display, meta)
 
-    def _doc(self, meta, node):
-        self.documentable.append((meta.start_pos, node))
+class _Build(Transformer):
+    """The syntax tree, built inside lark's LALR parse: lark calls the method
+    named after a rule (or its alias) when it reduces that rule, with every
+    child of the rule -- the anonymous tokens (``;``, ``}``) included, and
+    ``None`` for an optional part that is absent -- so a node's span is taken
+    from its first and last token, without lark's ``propagate_positions``.
+
+    Spans are those lark's positions give: a node spans from its first token
+    to its last, and an expression in parentheses (a dimension in brackets)
+    spans them too when it is the first or last child of another node.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.p: _Parse | None = None
+
+    # extents and spans
+
+    def _first(self, children) -> Token:
+        for c in children:
+            if c is not None:
+                return c if isinstance(c, Token) else self.p.extent[id(c)][0]
+        raise AssertionError("a rule without children")
+
+    def _last(self, children) -> Token:
+        for c in reversed(children):
+            if c is not None:
+                return c if isinstance(c, Token) else self.p.extent[id(c)][1]
+        raise AssertionError("a rule without children")
+
+    def _node(self, node, first: Token, last: Token):
+        self.p.extent[id(node)] = (first, last)
         return node
 
+    def _tok_span(self, tok: Token) -> Span:
+        return Span(self.p.display, tok.line, tok.column, tok.end_line, tok.end_column)
+
+    def _whole(self, node_type, children, *args, doc: bool = False):
+        """``node_type(*args, span)`` spanning ``children``."""
+        first, last = self._first(children), self._last(children)
+        node = node_type(*args, Span(self.p.display, first.line, first.column, last.end_line, last.end_column))
+        self.p.extent[id(node)] = (first, last)
+        if doc:
+            self.p.documentable.append((first.start_pos, node))
+        return node
+
+    def _literal(self, err: _LiteralError) -> None:
+        if self.p.literal_error is None:
+            self.p.literal_error = err
+
+    def _string(self, tok: Token) -> s.StringLit:
+        sp = self._tok_span(tok)
+        try:
+            value = parse_string(tok, sp)
+        except _LiteralError as err:
+            self._literal(err)
+            value = ""
+        return self._node(s.StringLit(value, sp), tok, tok)
+
     # names and literals
-    def name(self, meta, children):
+    def name(self, children):
         tok = children[0]
-        return s.Name(str(tok), _span(self.display, tok))
+        return self._node(s.Name(str(tok), self._tok_span(tok)), tok, tok)
 
-    def int_lit(self, meta, children):
+    def int_lit(self, children):
         tok = children[0]
-        sp = _span(self.display, tok)
-        return s.IntLit(parse_int(str(tok), sp), sp, str(tok))
+        sp = self._tok_span(tok)
+        try:
+            value = parse_int(str(tok), sp)
+        except _LiteralError as err:
+            self._literal(err)
+            value = 0
+        return self._node(s.IntLit(value, sp, str(tok)), tok, tok)
 
-    def name_ref(self, meta, children):
-        return s.NameRef(children[0].text, children[0].span)
+    def name_ref(self, children):
+        name = children[0]
+        return self._node(s.NameRef(name.text, name.span), *self.p.extent[id(name)])
 
-    def binop(self, meta, children):
+    def atom(self, children):  # "(" expr ")"
+        return self._node(children[1], children[0], children[2])
+
+    def binop(self, children):
         left, op, right = children
-        return s.BinOp(str(op), left, right, _span(self.display, op))
+        return self._node(s.BinOp(str(op), left, right, self._tok_span(op)),
+                          self._first(children), self._last(children))
 
     def _fixed_binop(op):
-        def method(self, meta, children):
-            left, right = children
-            return s.BinOp(op, left, right, self._sp(meta))
+        def method(self, children):
+            return self._whole(s.BinOp, children, op, children[0], children[2])
         return method
 
     binop_or = _fixed_binop("|")
     binop_xor = _fixed_binop("^")
     binop_and = _fixed_binop("&")
 
-    def unop(self, meta, children):
+    def unop(self, children):
         op, operand = children
-        return s.UnOp(str(op), operand, _span(self.display, op))
+        return self._node(s.UnOp(str(op), operand, self._tok_span(op)), op, self._last(children))
 
-    # annotations
-    def ann_string(self, meta, children):
-        tok = children[0]
-        sp = _span(self.display, tok)
-        return s.StringLit(parse_string(tok, sp), sp)
+    # annotations: "@" name ["(" [ann_arg ("," ann_arg)*] ")"]
+    def ann_string(self, children):
+        return self._string(children[0])
 
-    def ann_keyword(self, meta, children):
-        key, value = children
-        return s.KeywordArg(key, value, key.span)
+    def ann_keyword(self, children):  # name "=" expr
+        key, _, value = children
+        return self._node(s.KeywordArg(key, value, key.span), self._first(children), self._last(children))
 
-    def annotation(self, meta, children):
-        name = children[0]
-        args = [a for a in children[1:] if a is not None]
-        has_parens = len(children) > 1
-        return s.Annotation(name, args, has_parens, Span(self.display, meta.line, meta.column))
+    def annotation(self, children):
+        at, name, lpar = children[0], children[1], children[2]
+        args = [a for a in children[3:-1] if a is not None and not isinstance(a, Token)]
+        node = s.Annotation(name, args, lpar is not None, Span(self.p.display, at.line, at.column))
+        return self._node(node, at, self._last(children))
 
     # types
-    def dim_expr(self, meta, children):
-        return children[0]
+    def dim_expr(self, children):  # "[" expr "]"
+        return self._node(children[1], children[0], children[2])
 
-    def dim_rest(self, meta, children):
-        return s.Rest(self._sp(meta))
+    def dim_rest(self, children):  # "[" ".." "]"
+        return self._whole(s.Rest, children)
 
-    def type_arg(self, meta, children):
-        return children[0]
+    def type_arg(self, children):  # "(" name ")"
+        return self._node(children[1], children[0], children[2])
 
-    def type(self, meta, children):
+    def type(self, children):
         pointer, name, arg, *dims = children
-        return s.TypeExpr(pointer is not None, name, arg, list(dims), self._sp(meta))
+        return self._whole(s.TypeExpr, children, pointer is not None, name, arg, dims)
 
     # members
-    def field(self, meta, children):
-        name, type_, fixed, *anns = children
-        return self._doc(meta, s.FieldDecl(name, type_, fixed, list(anns), self._sp(meta)))
+    def field(self, children):  # name ":" type ["=" expr] annotation* ";"
+        name, _, type_, _, fixed, *anns = children[:-1]
+        return self._whole(s.FieldDecl, children, name, type_, fixed, anns, doc=True)
 
-    def bits_member(self, meta, children):
-        name, width = children
-        return self._doc(meta, s.BitsMember(name, width, self._sp(meta)))
+    def bits_member(self, children):  # name ":" expr ";"
+        return self._whole(s.BitsMember, children, children[0], children[2], doc=True)
 
-    def bits_group(self, meta, children):
-        type_, *members = children
-        return self._doc(meta, s.BitsDecl(type_, list(members), self._sp(meta)))
+    def bits_group(self, children):  # "bits" name "{" bits_member* "}"
+        return self._whole(s.BitsDecl, children, children[1], children[3:-1], doc=True)
 
-    def prop_id(self, meta, children):
-        return "id"
+    def _keyword(self, children):  # the word itself ("id", "enum", ...): its value and position
+        return children[0]
 
-    def prop_version(self, meta, children):
-        return "version"
+    prop_id = prop_version = prop_min_version = kind_enum = kind_flags = _keyword
 
-    def prop_min_version(self, meta, children):
-        return "min_version"
+    def property(self, children):  # prop_name "=" expr ";"
+        return self._whole(s.Property, children, children[0].value, children[2])
 
-    def property(self, meta, children):
-        key, value = children
-        return s.Property(key, value, self._sp(meta))
-
-    def subsection(self, meta, children):
-        name, *anns = children
-        return self._doc(meta, s.SubsectionDecl(name, list(anns), name.span))
+    def subsection(self, children):  # "subsection" name annotation* ";"
+        name = children[1]
+        node = s.SubsectionDecl(name, children[2:-1], name.span)
+        self.p.documentable.append((children[0].start_pos, node))
+        return self._node(node, children[0], children[-1])
 
     # items
-    def import_item(self, meta, children):
-        tok = children[0]
-        sp = _span(self.display, tok)
-        return self._doc(meta, s.ImportDecl(s.StringLit(parse_string(tok, sp), sp), self._sp(meta)))
+    def import_item(self, children):  # "import" STRING ";"
+        return self._whole(s.ImportDecl, children, self._string(children[1]), doc=True)
 
-    def const_item(self, meta, children):
-        name, value = children
-        return self._doc(meta, s.ConstDecl(name, value, self._sp(meta)))
+    def const_item(self, children):  # "const" name "=" expr ";"
+        return self._whole(s.ConstDecl, children, children[1], children[3], doc=True)
 
-    def kind_enum(self, meta, children):
-        return "enum"
+    def enum_member(self, children):  # name "=" expr
+        return self._whole(s.EnumMember, children, children[0], children[2], doc=True)
 
-    def kind_flags(self, meta, children):
-        return "flags"
+    def enum_item(self, children):  # enum_kind name ":" name "{" [members [","]] "}"
+        kind, name, _, base = children[:4]
+        members = [m for m in children[5:-1] if isinstance(m, s.EnumMember)]
+        return self._whole(s.EnumDecl, children, kind.value, name, base, members, doc=True)
 
-    def enum_member(self, meta, children):
-        name, value = children
-        return self._doc(meta, s.EnumMember(name, value, self._sp(meta)))
+    def struct_item(self, children):  # "struct" name "{" member* "}"
+        return self._whole(s.StructDecl, children, children[1], children[3:-1], doc=True)
 
-    def enum_item(self, meta, children):
-        kind, name, base, *members = children
-        members = [m for m in members if m is not None]
-        return self._doc(meta, s.EnumDecl(kind, name, base, members, self._sp(meta)))
-
-    def struct_item(self, meta, children):
-        name, *members = children
-        return self._doc(meta, s.StructDecl(name, list(members), self._sp(meta)))
-
-    def state_item(self, meta, children):
-        name, *entries = children
+    def state_item(self, children):  # "state" name "{" state_entry* "}"
         props, members, subs, misplaced = [], [], [], []
-        for entry in entries:
+        for entry in children[3:-1]:
             if isinstance(entry, s.Property):
                 props.append(entry)
             elif isinstance(entry, s.SubsectionDecl):
@@ -235,31 +292,110 @@ class _Build(Transformer):
                 if subs:
                     misplaced.append(entry.span)
                 members.append(entry)
-        return self._doc(meta, s.StateDecl(name, props, members, subs, self._sp(meta),
-                                           misplaced=misplaced))
+        node = self._whole(s.StateDecl, children, children[1], props, members, subs, doc=True)
+        node.misplaced = misplaced
+        return node
 
-    def retired_id(self, meta, children):
-        return ("id", children[0], self._sp(meta))
+    def retired_id(self, children):  # "id" "=" expr ";"
+        first, last = children[0], children[-1]
+        return ("id", children[2], Span(self.p.display, first.line, first.column, last.end_line, last.end_column))
 
-    def retired_reason(self, meta, children):
-        tok = children[0]
-        sp = _span(self.display, tok)
-        return ("reason", s.StringLit(parse_string(tok, sp), sp), self._sp(meta))
+    def retired_reason(self, children):  # "reason" "=" STRING ";"
+        first, last = children[0], children[-1]
+        return ("reason", self._string(children[2]),
+                Span(self.p.display, first.line, first.column, last.end_line, last.end_column))
 
-    def retired_item(self, meta, children):
-        name, *props = children
+    def retired_item(self, children):  # "retired" "state" name "{" retired_prop* "}"
         found: dict[str, object] = {}
         duplicates = []
-        for key, value, sp in props:
+        for key, value, sp in children[4:-1]:
             if key in found:
                 duplicates.append(sp)
             else:
                 found[key] = value
-        return self._doc(meta, s.RetiredDecl(name, found.get("id"), found.get("reason"),
-                                             duplicates, self._sp(meta)))
+        return self._whole(s.RetiredDecl, children, children[2], found.get("id"), found.get("reason"),
+                           duplicates, doc=True)
 
-    def start(self, meta, children):
+    def start(self, children):
         return list(children)
+
+    # the lexer's callbacks: nesting depth, runs of unary operators and the
+    # length of a statement, counted as the tokens are read
+
+    def _too_deep(self, tok: Token) -> None:
+        p = self.p
+        if p.depth > MAX_NESTING or p.unary_run > MAX_NESTING:
+            raise _TooDeep(tok, f"expression nests more than {MAX_NESTING} levels deep")
+        raise _TooDeep(tok, f"statement is longer than {MAX_STATEMENT_TOKENS} tokens")
+
+    def lex_open(self, tok: Token) -> Token:  # ( [
+        p = self.p
+        if p is not None:
+            p.depth += 1
+            p.unary_run = 0
+            p.statement += 1
+            if p.depth > MAX_NESTING or p.statement > MAX_STATEMENT_TOKENS:
+                self._too_deep(tok)
+        return tok
+
+    def lex_open_block(self, tok: Token) -> Token:  # {
+        p = self.p
+        if p is not None:
+            p.depth += 1
+            p.unary_run = p.statement = 0
+            if p.depth > MAX_NESTING:
+                self._too_deep(tok)
+        return tok
+
+    def lex_close(self, tok: Token) -> Token:  # ) ]
+        p = self.p
+        if p is not None:
+            p.depth -= 1
+            p.unary_run = 0
+            p.statement += 1
+            if p.statement > MAX_STATEMENT_TOKENS:
+                self._too_deep(tok)
+        return tok
+
+    def lex_close_block(self, tok: Token) -> Token:  # }
+        p = self.p
+        if p is not None:
+            p.depth -= 1
+            p.unary_run = p.statement = 0
+        return tok
+
+    def lex_end(self, tok: Token) -> Token:  # ; ,
+        p = self.p
+        if p is not None:
+            p.unary_run = p.statement = 0
+        return tok
+
+    def lex_unary(self, tok: Token) -> Token:  # - + ~
+        p = self.p
+        if p is not None:
+            p.unary_run += 1
+            p.statement += 1
+            if p.unary_run > MAX_NESTING or p.statement > MAX_STATEMENT_TOKENS:
+                self._too_deep(tok)
+        return tok
+
+    def lex_other(self, tok: Token) -> Token:
+        p = self.p
+        if p is not None:
+            p.unary_run = 0
+            p.statement += 1
+            if p.statement > MAX_STATEMENT_TOKENS:
+                self._too_deep(tok)
+        return tok
+
+    def lex_comment(self, tok: Token) -> Token:
+        if self.p is not None and tok.value.startswith("///") and not tok.value.startswith("////"):
+            self.p.docs.append(tok)
+        return tok
+
+    _LEX = {"LPAR": "lex_open", "LSQB": "lex_open", "LBRACE": "lex_open_block", "RPAR": "lex_close",
+            "RSQB": "lex_close", "RBRACE": "lex_close_block", "SEMICOLON": "lex_end", "COMMA": "lex_end",
+            "UNARY_OP": "lex_unary", "SUM_OP": "lex_unary"}
 
 
 _COMMENT_OR_SPACE = re.compile(r"(\s+|//[^\n]*|/\*.*?\*/)*", re.S)
@@ -288,29 +424,23 @@ def _attach_docs(text: str, docs: list[Token], nodes: list[tuple[int, object]]) 
 
 
 def parse(text: str, path: str, display: str) -> s.SyntaxFile:
-    docs: list[Token] = []
-
-    def on_comment(tok: Token) -> Token:
-        if tok.value.startswith("///") and not tok.value.startswith("////"):
-            docs.append(tok)
-        return tok
-
-    lark = _lark()
-    try:
-        tree = _parse_with_comments(lark, text, on_comment)
-    except UnexpectedInput as err:
-        raise SchemaError([syntax_diagnostic(lark, err, display, text)]) from None
-    except _TooDeep as err:
-        raise SchemaError([Diagnostic("TOO_DEEP", err.message,
-                                      Span(display, err.tok.line, err.tok.column))]) from None
-    builder = _Build(display)
-    try:
-        items = builder.transform(tree)
-    except VisitError as err:
-        if isinstance(err.orig_exc, _LiteralError):
-            raise SchemaError([Diagnostic("BAD_LITERAL", err.orig_exc.message, err.orig_exc.span)]) from None
-        raise
-    _attach_docs(text, docs, builder.documentable)
+    lark, builder = _lark()
+    with _LOCK:
+        builder.p = state = _Parse(display)
+        try:
+            items = lark.parse(text)
+        except UnexpectedInput as err:
+            builder.p = None
+            raise SchemaError([syntax_diagnostic(lark, err, display, text)]) from None
+        except _TooDeep as err:
+            raise SchemaError([Diagnostic("TOO_DEEP", err.message,
+                                          Span(display, err.tok.line, err.tok.column))]) from None
+        finally:
+            builder.p = None
+    if state.literal_error is not None:
+        err = state.literal_error
+        raise SchemaError([Diagnostic("BAD_LITERAL", err.message, err.span)])
+    _attach_docs(text, state.docs, state.documentable)
     return s.SyntaxFile(path, display, items)
 
 
@@ -328,65 +458,34 @@ class _TooDeep(Exception):
         self.message = message
 
 
-class _Hooks:
-    """Per-parse state for the lexer callbacks (the Lark instance is shared)."""
-
-    def __init__(self, on_comment):
-        self.on_comment = on_comment
-        self.depth = 0
-        self.unary_run = 0
-        self.statement = 0
-
-    def token(self, tok: Token) -> Token:
-        kind = tok.type
-        if kind in ("LPAR", "LSQB", "LBRACE"):
-            self.depth += 1
-        elif kind in ("RPAR", "RSQB", "RBRACE"):
-            self.depth -= 1
-        if kind in ("UNARY_OP", "SUM_OP"):
-            self.unary_run += 1
-        else:
-            self.unary_run = 0
-        if kind in ("SEMICOLON", "COMMA", "LBRACE", "RBRACE"):
-            self.statement = 0
-        else:
-            self.statement += 1
-        if self.depth > MAX_NESTING or self.unary_run > MAX_NESTING:
-            raise _TooDeep(tok, f"expression nests more than {MAX_NESTING} levels deep")
-        if self.statement > MAX_STATEMENT_TOKENS:
-            raise _TooDeep(tok, f"statement is longer than {MAX_STATEMENT_TOKENS} tokens")
-        return tok
-
-
-_HOOKS: list = [None]
-
-
-def _parse_with_comments(lark: Lark, text: str, on_comment):
-    # lexer_callbacks are fixed when the parser is built; route through a
-    # per-call hook so one cached Lark instance serves every file.
-    _HOOKS[0] = _Hooks(on_comment)
-    try:
-        return lark.parse(text)
-    finally:
-        _HOOKS[0] = None
-
-
-def _comment_callback(tok: Token) -> Token:
-    hooks = _HOOKS[0]
-    return hooks.on_comment(tok) if hooks else tok
-
-
-def _token_callback(tok: Token) -> Token:
-    hooks = _HOOKS[0]
-    return hooks.token(tok) if hooks else tok
+_LOCK = threading.Lock()  # one parse at a time: the Lark instance and its callbacks are shared
 
 
 @lru_cache(maxsize=1)
-def _lark() -> Lark:
+def _lark() -> tuple[Lark, _Build]:
+    """The parser, built once per process (about 50 ms): LALR, the syntax
+    tree built during the parse by ``_Build``, no parse tree and no
+    ``propagate_positions``.  Not cached on disk: lark's ``cache=True``
+    unpickles a file from the shared temporary folder (a file another user
+    planted there would run as code), and a serialized parser shipped in the
+    package would depend on lark's internal format."""
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    lark = Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
-    callbacks = {t.name: _token_callback for t in lark.terminals
-                 if t.name not in ("WS", "LINE_COMMENT", "BLOCK_COMMENT")}
-    callbacks["LINE_COMMENT"] = _comment_callback
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                lexer_callbacks=callbacks)
+    builder = _Build()
+    callbacks: dict = {}
+
+    def lexer_callback(term) -> None:
+        # lark calls ``edit_terminals`` for each terminal before it builds the
+        # lexer, which reads ``callbacks`` then: one build, not one to learn
+        # the terminals' names and another with the callbacks.  Every terminal
+        # but spaces and comments is counted, and LINE_COMMENT stays the last
+        # key, as before: lark chains a callback on NAME (which also matches
+        # the keywords) with a test against the last key, so NAME tokens are
+        # not counted, and registering in this order keeps which tokens count.
+        if term.name not in ("WS", "LINE_COMMENT", "BLOCK_COMMENT"):
+            callbacks.pop("LINE_COMMENT", None)
+            callbacks[term.name] = getattr(builder, _Build._LEX.get(term.name, "lex_other"))
+            callbacks["LINE_COMMENT"] = builder.lex_comment
+
+    lark = Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=True, keep_all_tokens=True,
+                transformer=builder, lexer_callbacks=callbacks, edit_terminals=lexer_callback)
+    return lark, builder

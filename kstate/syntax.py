@@ -1,6 +1,6 @@
 """The syntax tree: what a .kstate file says, before any name is resolved.
 
-``parser.py`` builds these from lark's parse tree; ``build.py`` turns them
+``parser.py`` builds these during lark's parse; ``build.py`` turns them
 into the typed model (``model.py``).  Every node keeps the span of the token
 a diagnostic about it should point at.
 """
