@@ -21,6 +21,7 @@ from lark.exceptions import UnexpectedInput
 
 from . import syntax as s
 from .errors import Diagnostic, SchemaError, Span
+from .expr import MAX_INT_BITS
 from .syntax_errors import syntax_diagnostic
 
 
@@ -44,14 +45,17 @@ def _short(text: str) -> str:
 
 
 def parse_int(text: str, span: Span) -> int:
-    from .expr import MAX_INT_BITS
+    if text.isascii() and text.isdigit() and len(text) <= 19 and (text[0] != "0" or len(text) == 1):
+        return int(text)  # the usual literal: decimal, below 2**64
 
-    too_big = _LiteralError(f"integer literal '{_short(text)}' is too large: kstate integers have at "
-                            f"most {MAX_INT_BITS} bits", span)
+    def too_big() -> _LiteralError:
+        return _LiteralError(f"integer literal '{_short(text)}' is too large: kstate integers have at "
+                             f"most {MAX_INT_BITS} bits", span)
+
     prefix = text[:2].lower()
     # checked before int(), which also refuses decimals of more than 4300 digits
     if len(text) > 2 * MAX_INT_BITS + 2 or (prefix not in _INT_RE and len(text) > MAX_INT_BITS * 0.31):
-        raise too_big
+        raise too_big()
     if prefix in _INT_RE:
         base, pattern = _INT_RE[prefix]
         if not pattern.fullmatch(text[2:]):
@@ -66,7 +70,7 @@ def parse_int(text: str, span: Span) -> int:
             raise _LiteralError(f"malformed integer literal '{_short(text)}'", span)
         value = int(text.replace("_", ""))
     if value.bit_length() > MAX_INT_BITS:
-        raise too_big
+        raise too_big()
     return value
 
 

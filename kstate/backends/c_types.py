@@ -131,49 +131,45 @@ def width(line: str) -> int:
     return len(line.expandtabs(8))
 
 
+def fits(line: str, limit: int = LINE_LIMIT) -> bool:
+    """``width(line) <= limit``; most lines are far shorter: a tab is at most 8 columns."""
+    return len(line) + 7 * line.count("\t") <= limit or width(line) <= limit
+
+
 def align(column: int) -> str:
     """Leading whitespace reaching ``column`` (tabs, then spaces: kernel style)."""
     return "\t" * (column // 8) + " " * (column % 8)
 
 
 _BREAKS = (", ", " << ", " >> ", " && ", " || ", " ? ", " : ", " + ", " - ", " * ", " / ", " | ", " & ")
+# what wrap_c looks at, left to right: a string literal (whole: nothing in it
+# breaks), a parenthesis or bracket, or the start of a break (zero-width, so
+# breaks may overlap; the first of _BREAKS that matches is the one)
+_WRAP_SCAN = re.compile(r'"(?:\\.?|[^"\\])*"?|[(\[]|[)\]]|(?=(' + "|".join(re.escape(b) for b in _BREAKS) + "))", re.S)
 
 
 def wrap_c(line: str, limit: int = LINE_LIMIT, continued: bool = False) -> list[str]:
     """A C line longer than ``limit`` columns, broken after a comma or a binary
     operator, the rest aligned with the innermost open parenthesis (or one tab
     further in outside parentheses), as checkpatch.pl wants it."""
-    if width(line) <= limit:
+    if fits(line, limit):
         return [line]
     lead = line[:len(line) - len(line.lstrip("\t "))]
     best = None
     stack: list[int] = []
-    in_str = False
-    i = len(lead)
-    while i < len(line):
-        ch = line[i]
-        if in_str:
-            if ch == "\\":
-                i += 2
-                continue
-            in_str = ch != '"'
-        elif ch == '"':
-            in_str = True
-        elif ch in "([":
+    for m in _WRAP_SCAN.finditer(line, len(lead)):
+        i = m.start()
+        op = m.group(1)
+        if op is not None:
+            cut = i + len(op) - 1
+            # the outermost break that fits; the last one among those
+            if width(line[:cut].rstrip()) <= limit and (best is None or len(stack) <= best[2]):
+                best = (cut, stack[-1] + 1 if stack else None, len(stack))
+        elif line[i] in "([":
             stack.append(width(line[:i]))
-        elif ch in ")]" and stack:
-            stack.pop()
-        else:
-            for op in _BREAKS:
-                if line.startswith(op, i):
-                    cut = i + len(op) - 1
-                    if width(line[:cut].rstrip()) > limit:
-                        break
-                    # the outermost break that fits; the last one among those
-                    if best is None or len(stack) <= best[2]:
-                        best = (cut, stack[-1] + 1 if stack else None, len(stack))
-                    break
-        i += 1
+        elif line[i] in ")]":
+            if stack:
+                stack.pop()
     if best is None:
         return [line]
     cut, col, _ = best
@@ -228,14 +224,13 @@ def function_body(params: list[str], decls: list[str], body: list[str]) -> list[
     the parameters nothing uses, so ``-Wall -Wextra -Werror`` holds without
     boilerplate."""
     # a word after `->` or `.` is a member (a field may be called `field`), not the variable
-    used_in = lambda name, lines: any(name in _USES.findall(l) for l in lines)  # noqa: E731
+    used = set(_USES.findall("\n".join(body)))  # one line's words cannot run into the next's
     kept: list[str] = []
-    needed = list(body)
     for decl in reversed(decls):  # a later declaration may use an earlier one
         name = _IDENT.findall(decl.split("=")[0])[-1]
-        if used_in(name, needed):
+        if name in used:
             kept.insert(0, decl)
-            needed.append(decl)
-    voids = [f"(void){p};" for p in params if not used_in(p, needed)]
+            used.update(_USES.findall(decl))
+    voids = [f"(void){p};" for p in params if p not in used]
     head = kept + voids
     return head + ([""] if head and body else []) + body

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .. import model as m
 from ..names import c_file_ident
 from . import c_kernel, c_user
-from .c_types import KERNEL, USER, comment, declarator, defuse, literal, uint_type, wrap_c, wrap_lines
+from .c_types import KERNEL, USER, comment, declarator, defuse, fits, literal, uint_type, wrap_c, wrap_lines
 
 RT_HEADER = "kstate_rt.h"
 
@@ -99,7 +99,13 @@ def kernel_style(body: list[str]) -> list[str]:
             continue
         done.append(line)
         i += 1
-    return [w[1:] for line in done for w in wrap_c("\t" + line)]
+    wrapped = []
+    for line in done:
+        if fits("\t" + line):
+            wrapped.append(line)
+        else:
+            wrapped += [w[1:] for w in wrap_c("\t" + line)]
+    return wrapped
 
 
 def _member_lines(members, owner_doc: str | None, rest_names: dict, packed: bool) -> list[Member]:
