@@ -79,7 +79,7 @@ def kernel_style(body: list[str]) -> list[str]:
     out: list[str] = []
     uses_ret = False
     for line in body:
-        mt = _TRY.match(line)
+        mt = _TRY.match(line) if "KS_TRY(" in line else None
         if mt:
             ind, expr = mt.groups()
             out += [f"{ind}ret = {expr};", f"{ind}if (ret)", f"{ind}\treturn ret;"]
@@ -90,7 +90,8 @@ def kernel_style(body: list[str]) -> list[str]:
         out = ["int ret = 0;"] + ([] if "" in out else [""]) + out
     i, done = 0, []
     while i < len(out):
-        line, mo = out[i], _OPENER.match(out[i])
+        line = out[i]
+        mo = _OPENER.match(line) if line.endswith(") {") else None
         if mo and i + 2 < len(out) and out[i + 2] == mo.group(1) + "}" \
                 and not out[i + 1].lstrip().startswith(("if ", "for ", "while ", "}")) \
                 and (i + 3 >= len(out) or not out[i + 3].lstrip().startswith("else")):
