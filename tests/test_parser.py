@@ -169,3 +169,25 @@ print(len(built))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert out.stdout.strip() == "1"
+
+
+def test_the_garbage_collector_is_left_as_it_was(tmp_path):
+    """The parse pauses the cyclic collector; it is on again after a file that
+    parses and after one that does not, and stays off if it was off."""
+    import gc
+
+    good, bad = tmp_path / "good.kstate", tmp_path / "bad.kstate"
+    good.write_text("state a { id = 1; version = 1; x: u8; }\n")
+    bad.write_text("state b { id = 2; version = 1; x: u8 }\n")
+    assert gc.isenabled()
+    parser.parse(good.read_text(), str(good), "good.kstate")
+    assert gc.isenabled()
+    with pytest.raises(SchemaError):
+        parser.parse(bad.read_text(), str(bad), "bad.kstate")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parser.parse(good.read_text(), str(good), "good.kstate")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
