@@ -17,6 +17,13 @@ unknown enum values and flags (warnings).  A failed check raises ``Fail``
 with the diagnostic; warnings go to ``ctx.warn``.  Paths in diagnostics are
 built only when something is wrong, so the hot path pays nothing for them.
 
+The stream loop's fast path uses a second variant of the same code
+(``Compiler(..., fast=True)``): ``decode(buf, off, end, ctx) -> fields``,
+with the same checks but no path argument, and every failed check and every
+warning raising ``Slow``; the entry must also end exactly where its layout
+does.  The stream decoder then decodes that entry again with the full
+variant, which reports it; so both variants' diagnostics are the full one's.
+
 The description may come from a snapshot JSON, so no text of it ever becomes
 source: the generated code holds only names this compiler made itself
 (``_K3``, ``a0_1``, ``cnt2``, ``_decode5``) and integer literals it formatted
@@ -32,7 +39,7 @@ import struct
 
 from . import limits as _limits
 from .records import INT_CODES
-from .values import Fail, char_value, flags_value
+from .values import Fail, Slow, char_value, flags_value
 from .views import ArrayView, Element
 
 HEADER_SIZE = 20
@@ -49,6 +56,11 @@ def _lit(value) -> str:
 def _pct(text: str) -> str:
     """Text inside a ``%`` message template."""
     return text.replace("%", "%%")
+
+
+def _unsigned(mb: dict) -> bool:
+    """A count field that cannot be negative (an unsigned integer or a bits field)."""
+    return "bits" in mb or (mb["type"][0] == "int" and INT_CODES[mb["type"][1]][0].isupper())
 
 
 class _Fixed:
@@ -68,12 +80,16 @@ class _Fixed:
 class Compiler:
     """Turns description layouts into decoder functions, caching them."""
 
-    def __init__(self, desc: dict, byteorder: str, views: bool = False):
+    def __init__(self, desc: dict, byteorder: str, views: bool = False, fast: bool = False):
         self.desc = desc
         self.byteorder = byteorder
         self.bo = "<" if byteorder == "little" else ">"
         self.views = views  # arrays="memoryview": long arrays of check-free elements as ArrayView
-        self.ns: dict = {"Fail": Fail, "_char": char_value, "_flags": flags_value, "_view": ArrayView}
+        # fast: the stream loop's variant, ``decode(buf, off, end, ctx) -> fields``: no path,
+        # and every error or warning raises ``Slow`` (the full decoder then reports it)
+        self.fast = fast
+        self.ns: dict = {"Fail": Fail, "_Slow": Slow, "_char": char_value, "_flags": flags_value,
+                         "_view": ArrayView}
         self._elements: dict = {}
         self._names = 0
         self._texts: dict[str, str] = {}
@@ -102,7 +118,23 @@ class Compiler:
 
     def _padd(self, path: str, suffix: str) -> str:
         """Source of ``path + suffix`` (``path``: an expression made here)."""
-        return f"({path} + {self._text(suffix)})"
+        return self._path(f"({path} + {self._text(suffix)})")
+
+    def _path(self, expr: str) -> str:
+        """A path expression; the fast variant has no paths (``None``)."""
+        return "None" if self.fast else expr
+
+    def _raise(self, args: str) -> str:
+        """``raise Fail(args)``; the fast variant leaves the report to the full decoder."""
+        return "raise _Slow" if self.fast else f"raise Fail({args})"
+
+    def _raise_expr(self, expr: str) -> str:
+        """``raise expr`` (an expression building a Fail); fast: ``raise _Slow``."""
+        return "raise _Slow" if self.fast else f"raise {expr}"
+
+    def _warn(self, args: str) -> str:
+        """``ctx.warn(args)``; the fast variant hands the entry to the full decoder."""
+        return "raise _Slow" if self.fast else f"ctx.warn({args})"
 
     def _fn(self) -> str:
         self._names += 1
@@ -140,8 +172,8 @@ class Compiler:
             return _Fixed([code], size, lambda v, o, p, c: v[0])
         if kind == "bool":
             def build(v, o, p, c):
-                c.append(f"if {v[0]} > 1: raise Fail('BAD_VALUE', {o}, {p}, "
-                         f"'expected a bool (0 or 1), found %d' % {v[0]})")
+                c.append(f"if {v[0]} > 1: " + self._raise(f"'BAD_VALUE', {o}, {p}, "
+                                                         f"'expected a bool (0 or 1), found %d' % {v[0]}"))
                 return f"({v[0]} == 1)"
             return _Fixed(["B"], 1, build)
         if kind == "char":
@@ -164,22 +196,35 @@ class Compiler:
                 known |= val
             names = sorted(((val, n) for n, val in e["values"]), key=lambda x: x[0])
             table = self._const("F", tuple(names))
+            combos = self._flag_combos(tuple(names))
             mask = self._const("M", known)
             msg = self._text(f"expected flags of {_pct(name)} "
                              f"({_pct(', '.join(n for n, _ in e['values']))}), found unnamed bits %#x")
 
             def build(v, o, p, c):
-                c.append(f"if {v[0]} & ~{mask}: ctx.warn('UNKNOWN_FLAGS', {o}, {p}, "
-                         f"{msg} % ({v[0]} & ~{mask}))")
-                return f"_flags({table}, {v[0]})"
+                c.append(f"if {v[0]} & ~{mask}: " + self._warn(f"'UNKNOWN_FLAGS', {o}, {p}, "
+                                                              f"{msg} % ({v[0]} & ~{mask})"))
+                if combos is None:
+                    return f"_flags({table}, {v[0]})"
+                return f"([*{combos}[{v[0]}]] if {v[0]} in {combos} else _flags({table}, {v[0]}))"
             return _Fixed([code], size, build, 2 + len(e["values"]))
         table = self._const("E", {val: n for n, val in e["values"]})
         msg = self._text(f"expected a value of enum {_pct(name)}, found %d, which has no name")
 
         def build(v, o, p, c):
-            c.append(f"if {v[0]} not in {table}: ctx.warn('UNKNOWN_ENUM', {o}, {p}, {msg} % {v[0]})")
+            c.append(f"if {v[0]} not in {table}: " + self._warn(f"'UNKNOWN_ENUM', {o}, {p}, {msg} % {v[0]}"))
             return f"{table}.get({v[0]}, {v[0]})"
         return _Fixed([code], size, build)
+
+    def _flag_combos(self, table: tuple) -> str | None:
+        """The constant holding {value: names} for every OR of named flags (None past
+        8 names): what ``flags_value`` returns, looked up instead of computed."""
+        if len(table) > 8:
+            return None
+        words = {0}
+        for bit, _ in table:
+            words |= {w | bit for w in words}
+        return self._const("C", {w: tuple(flags_value(table, w)) for w in words})
 
     def _bits_parts(self, mb: dict):
         """(code, size, [(name, shift, mask)], unused_mask) of a bits group."""
@@ -201,9 +246,9 @@ class Compiler:
         if "bits" in mb:
             code, size, parts, unused = self._bits_parts(mb)
             if unused:
-                c.append(f"if {v[0]} & {_lit(unused)}: raise Fail('BAD_VALUE', {o}, "
-                         f"{self._padd(p, '.' + self._group_name(mb))}, 'expected the unused bits of the "
-                         f"bits group to be zero, found %#x' % ({v[0]} & {_lit(unused)}))")
+                c.append(f"if {v[0]} & {_lit(unused)}: " + self._raise(
+                    f"'BAD_VALUE', {o}, {self._padd(p, '.' + self._group_name(mb))}, 'expected the "
+                    f"unused bits of the bits group to be zero, found %#x' % ({v[0]} & {_lit(unused)})"))
             items = []
             for name, shift, mask in parts:
                 expr = f"({v[0]} >> {_lit(shift)} & {_lit(mask)})" if shift else f"({v[0]} & {_lit(mask)})"
@@ -221,11 +266,11 @@ class Compiler:
         if "fixed" in mb:
             fixed = _lit(mb["fixed"])
             msg = self._text(f"expected the fixed value {int(fixed):#x}, found %#x")
-            c.append(f"if {v[0]} != {fixed}: raise Fail('BAD_VALUE', {o}, {p}, {msg} % {v[0]})")
+            c.append(f"if {v[0]} != {fixed}: " + self._raise(f"'BAD_VALUE', {o}, {p}, {msg} % {v[0]}"))
         if "range" in mb:
             lo, hi = (_lit(b) for b in mb["range"])
             msg = self._text(f"expected a value in @range({lo}, {hi}), found %d")
-            c.append(f"if not {lo} <= {v[0]} <= {hi}: raise Fail('BAD_VALUE', {o}, {p}, {msg} % {v[0]})")
+            c.append(f"if not {lo} <= {v[0]} <= {hi}: " + self._raise(f"'BAD_VALUE', {o}, {p}, {msg} % {v[0]}"))
 
     def member_vars(self, mb: dict) -> list[str]:
         if "bits" in mb:
@@ -261,7 +306,7 @@ class Compiler:
         name = f"_array{self._names}"
         vs = [f"h_{j}" for j in range(ep.nvars)]
         checks: list[str] = []
-        expr = ep.build(vs, f"(o + i * {_lit(ep.size)})", "(p + '[' + str(i) + ']')", checks)
+        expr = ep.build(vs, f"(o + i * {_lit(ep.size)})", self._path("(p + '[' + str(i) + ']')"), checks)
         it = self._unpacker(ep.codes, iter_=True)
         L = [f"def {name}(raw, o, p, ctx):", "    lst = []",
              f"    for i, ({', '.join(vs)},) in enumerate({it}(raw)):"]
@@ -390,8 +435,11 @@ class Compiler:
     def _refuse(self, message: str) -> tuple[str, str]:
         """A decoder that refuses every entry of a layout past a limit (LIMIT_EXCEEDED)."""
         name = self._fn()
-        return (f"def {name}(buf, off, end, path, ctx):\n"
-                f"    raise Fail('LIMIT_EXCEEDED', off, path, {self._text(message)})\n"), name
+        fail = self._raise("'LIMIT_EXCEEDED', off, path, " + self._text(message))
+        return f"def {name}({self._params()}):\n    {fail}\n", name
+
+    def _params(self) -> str:
+        return "buf, off, end, ctx" if self.fast else "buf, off, end, path, ctx"
 
     def _code_cost(self, typ: tuple) -> int:
         """Variables the generated code of one value of ``typ`` unrolls (memoized)."""
@@ -417,9 +465,9 @@ class Compiler:
         fname = self._fn()
         weight = 1 + sum(self.member_weight(mb) for mb in layout if self.is_inline(mb))
         self._items: list = []  # (key constant, expression): the fields dict, built once at the end
-        L = [f"def {fname}(buf, off, end, path, ctx):",
+        L = [f"def {fname}({self._params()}):",
              f"    ctx.values -= {_lit(weight)}",
-             "    if ctx.values < 0: raise ctx.too_many(off, path)"]
+             "    if ctx.values < 0: " + self._raise_expr("ctx.too_many(off, path)")]
         counts = {}  # count field name -> its number, then (var, off var)
         for mb in layout:
             for name in self._count_names(mb, layout):
@@ -438,7 +486,12 @@ class Compiler:
                 self._variable(L, layout[i], counts, k)
                 k += 1
                 i += 1
-        L.append("    return {" + ", ".join(f"{k}: {e}" for k, e in self._items) + "}, off")
+        fields = "{" + ", ".join(f"{k}: {e}" for k, e in self._items) + "}"
+        if self.fast:  # the entry (or nested state) must end where its layout does
+            L.append("    if off != end: raise _Slow")
+            L.append(f"    return {fields}")
+        else:
+            L.append(f"    return {fields}, off")
         return "\n".join(L) + "\n", fname
 
     def _field(self, key: str) -> str:
@@ -472,7 +525,7 @@ class Compiler:
             nm = self._group_name(mb) if "bits" in mb else mb["name"]
             layout_info.append((nm, rel, self.member_size(mb)))
         info = self._const("R", tuple(layout_info))
-        L.append(f"    if end - off < {_lit(size)}: raise Fail.truncated(off, end, path, {info})")
+        L.append(f"    if end - off < {_lit(size)}: " + self._raise_expr(f"Fail.truncated(off, end, path, {info})"))
         vs = [f"a{k}_{n}" for n in range(len(codes))]
         L.append(f"    {', '.join(vs)}, = {self._unpacker(codes)}(buf, off)")
         checks: list[str] = []
@@ -480,7 +533,7 @@ class Compiler:
         for mb, start, count, rel in spans:
             v = vs[start:start + count]
             o = f"(off + {_lit(rel)})"
-            its = self._member_items(mb, v, o, "path", checks)
+            its = self._member_items(mb, v, o, self._path("path"), checks)
             items += its
             names = [f[0] for f in mb["fields"]] if "bits" in mb else [mb["name"]]
             for nm, (key, expr) in zip(names, its):
@@ -488,16 +541,18 @@ class Compiler:
                     cv, co = f"cnt{_lit(counts[nm])}", f"cnto{_lit(counts[nm])}"
                     counts[nm] = (cv, co)
                     L.append(f"    {cv} = {expr}")
-                    L.append(f"    {co} = {o}")
+                    if not self.fast:  # the offset of the count's diagnostics
+                        L.append(f"    {co} = {o}")
                     cmax = None if "bits" in mb else mb.get("max")
                     cpath = self._padd("path", "." + nm)
-                    checks.append(f"if {cv} < 0: raise Fail('COUNT_OUT_OF_RANGE', {o}, {cpath}, "
-                                  f"'expected a count >= 0, found %d' % {cv})")
+                    if not _unsigned(mb):
+                        checks.append(f"if {cv} < 0: " + self._raise(
+                            f"'COUNT_OUT_OF_RANGE', {o}, {cpath}, 'expected a count >= 0, found %d' % {cv}"))
                     if cmax is not None:
                         cmax = _lit(cmax)
                         msg = self._text(f"expected a count <= @max({cmax}), found %d")
-                        checks.append(f"if {cv} > {cmax}: raise Fail('COUNT_OUT_OF_RANGE', {o}, {cpath}, "
-                                      f"{msg} % {cv})")
+                        checks.append(f"if {cv} > {cmax}: " + self._raise(
+                            f"'COUNT_OUT_OF_RANGE', {o}, {cpath}, {msg} % {cv}"))
         for c in checks:
             L.append("    " + c)
         for key, expr in items:
@@ -507,12 +562,18 @@ class Compiler:
                 self._items.append((self._text(key), expr))
         L.append(f"    off += {_lit(size)}")
 
+    def _nested(self, state: str, path: str) -> str:
+        """The call decoding a nested state at ``off``: ``(value, off)``."""
+        if self.fast:
+            return f"ctx.nested_fast({self._text(state)}, buf, off, end)"
+        return f"ctx.nested({self._text(state)}, buf, off, end, {path})"
+
     def _variable(self, L: list[str], mb: dict, counts: dict, k: int) -> None:
         typ, shape, name = mb["type"], mb.get("shape"), mb["name"]
         key = self._text(name)
         fpath = self._padd("path", "." + name)
         if shape is None:  # a nested state
-            L.append(f"    {self._field(key)}, off = ctx.nested({self._text(typ[1])}, buf, off, end, {fpath})")
+            L.append(f"    {self._field(key)}, off = {self._nested(typ[1], fpath)}")
             return
         amax = None if mb.get("max") is None else _lit(mb["max"])
         es = self.size_of(typ)
@@ -522,28 +583,28 @@ class Compiler:
             L.append(f"    n = {cv}")
             if amax is not None:
                 msg = self._text(f"expected a count <= @max({amax}) of {_pct(name)}, found %d")
-                L.append(f"    if n > {amax}: raise Fail('COUNT_OUT_OF_RANGE', {co}, {cpath}, {msg} % n)")
+                L.append(f"    if n > {amax}: " + self._raise(f"'COUNT_OUT_OF_RANGE', {co}, {cpath}, {msg} % n"))
             need = _lit(es if es is not None else HEADER_SIZE)
             what = f"{need} bytes" + (" (an entry header)" if es is None else "")
             msg = self._text(f"expected a count of {_pct(name)} that fits the %d bytes left (each "
                              f"element needs at least {what}), found %d")
-            L.append(f"    if n * {need} > end - off: raise Fail('COUNT_OUT_OF_RANGE', {co}, {cpath}, "
-                     f"{msg} % (end - off, n))")
+            L.append(f"    if n * {need} > end - off: " + self._raise(
+                f"'COUNT_OUT_OF_RANGE', {co}, {cpath}, {msg} % (end - off, n)"))
         elif shape[0] == "rest":
             L.append(f"    n = (end - off) // {_lit(es)}")
             if amax is not None:
                 msg = self._text(f"expected at most @max({amax}) elements, found %d")
-                L.append(f"    if n > {amax}: raise Fail('COUNT_OUT_OF_RANGE', off, {fpath}, {msg} % n)")
+                L.append(f"    if n > {amax}: " + self._raise(f"'COUNT_OUT_OF_RANGE', off, {fpath}, {msg} % n"))
         else:
             n = shape[1]
             L.append(f"    n = {_lit(n)}")
             if es is not None:
-                L.append(f"    if end - off < {_lit(n * es)}: raise Fail.truncated(off, end, path, "
-                         f"{self._const('R', ((name, 0, n * es),))})")
+                L.append(f"    if end - off < {_lit(n * es)}: " + self._raise_expr(
+                    f"Fail.truncated(off, end, path, {self._const('R', ((name, 0, n * es),))})"))
         view = self._view_element(typ) if self.views and es is not None and typ[0] != "bytes" else None
         if view is not None:  # zero-copy: the bytes and how to read them, nothing unpacked
             L.append("    ctx.values -= 1")
-            L.append(f"    if ctx.values < 0: raise ctx.too_many(off, {fpath})")
+            L.append("    if ctx.values < 0: " + self._raise_expr(f"ctx.too_many(off, {fpath})"))
             L.append(f"    {self._field(key)} = _view(buf[off:off + n * {_lit(es)}], {view})")
             L.append(f"    off += n * {_lit(es)}")
             return
@@ -551,12 +612,12 @@ class Compiler:
             L.append("    ctx.values -= 1")
         else:
             L.append(f"    ctx.values -= 1 + n * {_lit(self.fixed_plan(typ).weight)}")
-        L.append(f"    if ctx.values < 0: raise ctx.too_many(off, {fpath})")
+        L.append("    if ctx.values < 0: " + self._raise_expr(f"ctx.too_many(off, {fpath})"))
         if es is None:  # array of nested states
             L.append("    lst = []")
             L.append("    for i in range(n):")
-            L.append(f"        v, off = ctx.nested({self._text(typ[1])}, buf, off, end, "
-                     f"{fpath} + '[' + str(i) + ']')")
+            epath = self._path(f"{fpath} + '[' + str(i) + ']'")
+            L.append(f"        v, off = {self._nested(typ[1], epath)}")
             L.append("        lst.append(v)")
             L.append(f"    {self._field(key)} = lst")
             return
@@ -569,7 +630,7 @@ class Compiler:
         vs = [f"e{k}_{j}" for j in range(ep.nvars)]
         checks: list[str] = []
         o = f"(off + i * {size})"
-        p = f"({fpath} + '[' + str(i) + ']')"
+        p = self._path(f"({fpath} + '[' + str(i) + ']')")
         expr = ep.build(vs, o, p, checks)
         it = self._unpacker(ep.codes, iter_=True)
         target = "(" + ", ".join(vs) + ",)"

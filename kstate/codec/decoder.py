@@ -10,14 +10,23 @@ and the failing entry as raw); in lenient mode it goes on from the entry's
 ``size`` wherever the framing allows, and the raw entry (or nested state)
 also keeps, as ``partial``, the members decoded before its error
 (``partial.py``, computed on the error path only).
+
+The common entry (a SECTION of a state and version seen before in the same
+stream, whose instance is new and whose payload fits) takes a fast path: the
+header's first 12 bytes pick the fast variant of its payload decoder
+(``compiler.py``), which builds no paths and raises ``Slow`` for anything it
+would report; the entry then goes through the full path below as if the
+fast path had not looked at it, so diagnostics are the full path's.
 """
 
 from __future__ import annotations
 
+import struct
+
 from .limits import Limits
 from .partial import failed_member, partial_fields
-from .records import HEADER_SIZE, MAGIC_BE, MAGIC_LE, SECTION, SUBSECTION, header_struct
-from .values import Fail
+from .records import HEADER_SIZE, MAGIC_BE, MAGIC_LE, SECTION, SUBSECTION, fmt_of, header_struct
+from .values import Fail, Slow
 
 SEVERITY = {
     "UNKNOWN_ENUM": "warning", "UNKNOWN_FLAGS": "warning", "RETIRED_STATE": "warning",
@@ -55,6 +64,31 @@ class _Ctx:
 
     def warn(self, code: str, offset: int, path: str, message: str) -> None:
         self.diag(code, offset, path, message)
+
+    def nested_fast(self, state: str, buf, off: int, end: int):
+        """``nested`` for the fast variants (the fast path decodes SECTION entries only):
+        anything ``nested`` would report, or decode as raw, raises ``Slow``."""
+        sdesc = self.codecs.states[state]
+        if end - off < HEADER_SIZE:
+            raise Slow
+        stype, sid, version, inst, size = self.hdr(buf, off)
+        payload = off + HEADER_SIZE
+        if (sid != sdesc["id"] or stype != SECTION or inst != 0 or size < 0 or size > end - payload
+                or self.depth >= self.limits.nesting_depth
+                or not sdesc["min_version"] <= version <= sdesc["version"]):
+            raise Slow
+        self.values -= 8
+        if self.values < 0:
+            raise Slow
+        fn = self.codecs.compiler(self.byteorder, self.views, fast=True).payload_decoder(state, version)
+        pend = payload + size
+        self.depth += 1
+        try:
+            fields = fn(buf, payload, pend, self)
+        finally:
+            self.depth -= 1
+        return {"state": state, "state_id": sid, "version": version, "offset": off, "size": size,
+                "fields": fields}, pend
 
     def nested(self, state: str, buf, off: int, end: int, path: str):
         """Decode a nested state at ``off``: its full header, then its payload."""
@@ -228,13 +262,41 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
     hdr = ctx.hdr
     states, by_id, retired_by_id = codecs.states, codecs.by_id, codecs.retired_by_id
     decoder_of = codecs.compiler(byteorder, views).payload_decoder
+    fast_of = codecs.compiler(byteorder, views, fast=True).payload_decoder
+    head = struct.Struct(fmt_of(["12s", "i", "i"], byteorder)).unpack_from  # (type, id, version), instance, size
     entries = doc["entries"]
-    seen: set = set()
+    seen: dict = {}  # state_id -> the instance_ids of its SECTION entries so far
     slow_sections: list = []  # SECTION entries of the full path: "subsections" is added at the end
-    fast: dict = {}  # (state_id, version) -> (payload decoder, state name)
-    parent = None  # (entry dict, state name | None, version, instance, last subsection index)
+    # a SECTION header's first 12 bytes -> (fast payload decoder, state name, state_id, version, seen[state_id])
+    fast: dict = {}
+    parent = None  # (entry dict, state name | None, version, instance, last subsection index, path | None)
+    fparent = None  # the last entry, when the fast path decoded it: the full path makes it the parent
     off = 4
     while True:
+        if n - off >= HEADER_SIZE:  # the fast path
+            key, inst, size = head(buf, off)
+            hit = fast.get(key)
+            if hit is not None:
+                fn, name, sid, version, insts = hit
+                pend = off + HEADER_SIZE + size
+                if size >= 0 and pend <= n and inst not in insts and nent < max_entries:
+                    budget = ctx.values
+                    try:
+                        fields = fn(buf, off + HEADER_SIZE, pend, ctx)
+                    except (Slow, RecursionError):
+                        ctx.values = budget  # the full path decodes it again, and says what is wrong
+                    else:
+                        nent += 1
+                        insts.add(inst)
+                        fparent = {"section": "section", "state": name, "state_id": sid, "version": version,
+                                   "instance_id": inst, "offset": off, "size": size, "fields": fields,
+                                   "subsections": []}
+                        entries.append(fparent)
+                        off = pend
+                        continue
+        if fparent is not None:
+            parent = (fparent, fparent["state"], fparent["version"], fparent["instance_id"], -1, None)
+            fparent = None
         left = n - off
         if left == 0:
             diags.append({"code": "MISSING_EOF", "severity": "error", "offset": off, "path": "",
@@ -245,37 +307,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
             diags.append({"code": "TRUNCATED", "severity": "error", "offset": off, "path": "",
                           "message": f"expected an entry header or EOF marker, found {left} byte(s)"})
             break
-        if left >= HEADER_SIZE:  # the fast path: a SECTION of a known state and version
-            stype, sid, version, inst, size = hdr(buf, off)
-            if stype == SECTION:
-                hit = fast.get((sid, version))
-                pend = off + HEADER_SIZE + size
-                key = (sid, inst)
-                if hit is not None and size >= 0 and pend <= n and key not in seen and nent < max_entries:
-                    fn, name = hit
-                    path = f"{name}[instance {inst}]"
-                    mark = len(diags)
-                    budget = ctx.values
-                    ctx.section_type = SECTION
-                    try:
-                        fields, pos = fn(buf, off + HEADER_SIZE, pend, path, ctx)
-                    except (Fail, RecursionError):
-                        pos = -1
-                    if pos == pend:
-                        nent += 1
-                        seen.add(key)
-                        entry = {"section": "section", "state": name, "state_id": sid, "version": version,
-                                 "instance_id": inst, "offset": off, "size": size, "fields": fields,
-                                 "subsections": []}
-                        entries.append(entry)
-                        parent = (entry, name, version, inst, -1, path)
-                        off = pend
-                        continue
-                    del diags[mark:]  # the slow path below reports it properly
-                    ctx.values = budget
-            first = stype
-        else:
-            first = int.from_bytes(buf[off:off + 4], byteorder, signed=True)
+        first = int.from_bytes(buf[off:off + 4], byteorder, signed=True)
         if first == -1:
             off += 4
             if off < n:
@@ -307,7 +339,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
         if stype == SECTION:
             slow_sections.append(entry)
         if is_sub and parent is not None:
-            ppath = parent[5]
+            ppath = parent[5] or f"{parent[1]}[instance {parent[3]}]"
             path = f"{ppath}/{name or rname or f'state {sid}'}"
         else:
             path = f"{name or rname or f'state {sid}'}[instance {inst}]"
@@ -364,11 +396,11 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
             else:
                 parent = (pentry, pname, pversion, pinst, idx, parent[5])
         else:
-            key = (sid, inst)
-            if key in seen:
+            insts = seen.setdefault(sid, set())
+            if inst in insts:
                 error = Fail("DUPLICATE_INSTANCE", off, path, f"expected each (state_id, "
                              f"instance_id) once, found ({sid}, {inst}) again")
-            seen.add(key)
+            insts.add(inst)
             parent = (entry, name, version, inst, -1, path)
         if error is None:
             if name is None and rname is not None:
@@ -388,7 +420,7 @@ def decode_stream(codecs, data, lenient: bool = False, limits: Limits | None = N
                 ctx.section_type = stype
                 fn = decoder_of(name, version)
                 if stype == SECTION:
-                    fast[(sid, version)] = (fn, name)
+                    fast[bytes(buf[off:off + 12])] = (fast_of(name, version), name, sid, version, seen[sid])
                 ran = True
                 fields, pos = fn(buf, payload, pend, path, ctx)
                 if pos != pend:

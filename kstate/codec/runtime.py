@@ -48,14 +48,15 @@ class CodecSet:
         comp.payload_encoder(state, version)
         return comp.sources.get((state, version))
 
-    def compiler(self, byteorder: str, views: bool = False) -> Compiler:
-        """The payload decoders of one byte order (``views``: those of ``arrays="memoryview"``)."""
-        if not views:
+    def compiler(self, byteorder: str, views: bool = False, fast: bool = False) -> Compiler:
+        """The payload decoders of one byte order (``views``: those of ``arrays="memoryview"``;
+        ``fast``: the stream loop's variant, see ``compiler.py``)."""
+        if not views and not fast:
             return self._compilers[byteorder]
-        key = byteorder + "/views"
+        key = (byteorder, views, fast)
         comp = self._compilers.get(key)
         if comp is None:
-            comp = self._compilers[key] = Compiler(self.desc, byteorder, views=True)
+            comp = self._compilers[key] = Compiler(self.desc, byteorder, views=views, fast=fast)
         return comp
 
     def payload_decoder(self, state: str, version: int, byteorder: str, views: bool = False):

@@ -1,6 +1,7 @@
 """Small runtime helpers shared by generated decoders, the decoder and the
-encoder: the ``Fail`` exception that carries an error diagnostic, and the
-JSON spelling of ``char[N]`` and flags values."""
+encoder: the ``Fail`` exception that carries an error diagnostic, ``Slow``
+(the fast path gives an entry to the full decoder), and the JSON spelling
+of ``char[N]`` and flags values."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ class Fail(Exception):
                 return cls("TRUNCATED", off + rel, f"{path}.{name}",
                            f"expected {size} byte(s) for '{name}', found {left} left in the entry")
         return cls("TRUNCATED", off, path, "expected more bytes, found the end of the entry")
+
+
+class Slow(Exception):
+    """Raised by the fast variant of a payload decoder (``compiler.py``) when an
+    entry needs the full decoder: an error, a warning, or a size its layout does
+    not consume exactly.  It carries nothing; the full decoder says what it is."""
 
 
 def char_value(raw: bytes):
