@@ -161,6 +161,25 @@ def test_limits_agree(codec_sets):
     assert_agree(codecs, doc, "little", Limits(stream_size=100))
 
 
+def test_the_buffer_grows_to_the_stream_exactly(codec_sets):
+    """The packer's buffer starts at a guess (64 bytes an entry) and grows as entries
+    need: entries far larger than the guess, among small and raw ones, in both byte
+    orders; a stream exactly at the size limit packs, one byte more is refused."""
+    codecs = codec_sets[0]
+    entries = []
+    for i, k in enumerate([0, 3000, 1, 70_000, 0, 5]):
+        fields = memfd(folios=[{"pfn": j, "flags": j & 0xFFF, "index": k - j} for j in range(k)])
+        entries.append(dict(fields["entries"][0], instance_id=i))
+    entries.insert(2, {"state": "memfd", "instance_id": 99, "raw": "ab" * 700})
+    doc = {"entries": entries}
+    for bo in ("little", "big"):
+        assert_agree(codecs, doc, bo, must_pack=True)
+    size = len(reference(codecs, doc, "little")) - 4  # the stream size limit does not count the EOF marker
+    assert_agree(codecs, doc, "little", Limits(stream_size=size), must_pack=True)
+    assert_agree(codecs, doc, "little", Limits(stream_size=size - 1))
+    assert pack_stream(codecs, doc, "little", Limits(stream_size=size - 1)) is None
+
+
 def test_every_feature_packs_in_both_byte_orders(codec_sets):
     """feat has every member kind; its generated encoder exists and packs the tour's document."""
     codecs = codec_sets[1]

@@ -5,14 +5,17 @@ For each (state, version, byte order) this writes the source of two Python
 functions and compiles them once:
 
 * ``size(f, ctx) -> int``: the payload's size in bytes, from the fixed sizes
-  and the lengths of the arrays (nested states ask ``ctx.nsize``), so the
-  stream's buffer is allocated once, before anything is packed;
-* ``pack(buf, off, f, ctx, st, sid, ver, inst, size) -> off``: the entry's
-  header at ``off`` and its payload after it; checks every value inline and
-  packs runs of fixed-size members with one precompiled
-  ``struct.Struct.pack_into`` into ``buf`` (a ``memoryview`` of that buffer;
-  the header goes with the first run); arrays of fixed-size elements are one
-  loop (integers: one ``pack_into`` of the whole list).
+  and the lengths of the arrays (nested states ask ``ctx.nsize``): what a
+  nested state's room is counted with;
+* ``pack(buf, off, f, ctx, st, inst) -> off``: the entry's size first (the
+  same expression, inline), room for the whole entry in ``buf`` (the
+  stream's ``bytearray``, grown by ``ctx.grow`` before anything is written
+  past its end), then the entry's header at ``off`` (its state_id and
+  version are literals of the code) and its payload after it; checks every
+  value inline and packs runs of fixed-size members with one precompiled
+  ``struct.Struct.pack_into`` (the header goes with the first run); arrays
+  of fixed-size elements are one loop (integers: one ``pack_into`` of the
+  whole list).
 
 The generated code only decides *whether* a document is one it packs as
 is.  Any check that fails (a missing or extra key, a value of the wrong type
@@ -436,7 +439,7 @@ class EncoderCompiler:
         if _limits.layout_depth(layout, self._depths) <= _limits.MAX_TYPE_DEPTH:
             self._lines = 0
             try:
-                src, names = self._source(layout)
+                src, names = self._source(layout, sdesc["id"], version)
                 exec(compile(src, f"<kstate encoder {self.byteorder} {len(self.cache)}>", "exec"), self.ns)
                 fns = (self.ns[names[0]], self.ns[names[1]])
                 self.sources[key] = src
@@ -448,7 +451,7 @@ class EncoderCompiler:
         self.cache[key] = fns
         return fns
 
-    def _source(self, layout) -> tuple[str, tuple[str, str]]:
+    def _source(self, layout, sid: int, version: int) -> tuple[str, tuple[str, str]]:
         size_name, pack_name = self._var("size_"), self._var("pack_")
         const = 0
         terms = []
@@ -473,14 +476,19 @@ class EncoderCompiler:
                 terms.append(f"_hexlen(f[{key}])")
             else:
                 terms.append(f"len(f[{key}]) * {es!r}")
-        size_src = f"def {size_name}(f, ctx):\n    return {' + '.join([repr(const)] + terms)}\n"
+        size_expr = " + ".join([repr(const)] + terms)
+        size_src = f"def {size_name}(f, ctx):\n    return {size_expr}\n"
         body = _Body(1)
-        body.codes, body.args = ["i"] * 5, ["st", "sid", "ver", "inst", "size"]  # the entry header
+        body.codes, body.args = ["i"] * 5, ["st", repr(_int(sid)), repr(_int(version)), "inst", "size"]  # the header
         self._line(body, "if type(f) is not dict: raise _B")
+        self._line(body, f"size = {size_expr}")
+        self._line(body, f"end = off + {HEADER_SIZE!r} + size")
+        self._line(body, "if end > len(buf): ctx.grow(buf, end)")
         self.members(layout, "f", body, counted=True)
         self._flush(body)
+        self._line(body, "if off != end: raise _B")
         self._line(body, "return off")
-        pack_src = f"def {pack_name}(buf, off, f, ctx, st, sid, ver, inst, size):\n" + "\n".join(body.lines) + "\n"
+        pack_src = f"def {pack_name}(buf, off, f, ctx, st, inst):\n" + "\n".join(body.lines) + "\n"
         return size_src + pack_src, (size_name, pack_name)
 
 

@@ -1,11 +1,13 @@
 """The encoder's fast path: a decode document to a stream with the generated
 payload encoders of ``encoder_compiler.py``.
 
-Two passes over the entries.  The first checks every entry's header keys
-(state, version, instance, subsections) as ``encoder.py`` does and sizes its
-payload; the stream's buffer is then allocated once, at its final size, and
-the second pass packs headers (one precompiled ``struct``) and payloads into
-it.  ``pack_stream`` returns None as soon as anything is not what it packs
+One pass over the entries: each entry's header keys (state, version,
+instance, subsections) are checked as ``encoder.py`` does, then its
+generated ``pack`` sizes the entry, makes room for it in the stream's
+buffer (``_Ctx.grow``: by at least an eighth, never past the stream size
+limit, so the buffer is allocated a few times at most and checked against
+the limit first) and packs the header and payload into it.  ``pack_stream``
+returns None as soon as anything is not what it packs
 as is (see ``Bail``); ``encoder.encode_doc`` then runs the descriptive
 encoder, which either names the problem (``EncodeError`` with the JSON path)
 or encodes the unusual document.  Accepting a subset of what the descriptive
@@ -32,7 +34,7 @@ _MISSING = object()
 class _Ctx:
     """What the generated encoders of one ``pack_stream`` call share: nested states."""
 
-    __slots__ = ("comp", "states", "depth", "max_depth", "hdr", "size_at")
+    __slots__ = ("comp", "states", "depth", "max_depth", "hdr", "max_size")
 
     def __init__(self, comp: EncoderCompiler, limits: Limits):
         self.comp = comp
@@ -40,7 +42,15 @@ class _Ctx:
         self.depth = 0
         self.max_depth = limits.nesting_depth
         self.hdr = header_struct(comp.byteorder).pack_into
-        self.size_at = struct.Struct(("<" if comp.byteorder == "little" else ">") + "i").pack_into
+        self.max_size = limits.stream_size
+
+    def grow(self, buf: bytearray, need: int) -> None:
+        """Make ``buf`` at least ``need`` bytes long (the generated packs call it
+        before they write past its end); a stream past the size limit is left to
+        the descriptive encoder, which names the limit."""
+        if need > self.max_size:
+            raise Bail
+        buf.extend(bytes(min(self.max_size, max(need, len(buf) + len(buf) // 8)) - len(buf)))
 
     def _nested_fns(self, state: str, v):
         if type(v) is not dict or not NESTED_KEYS.issuperset(v):
@@ -74,48 +84,49 @@ class _Ctx:
         of ``stype``; the offset after it."""
         version, fns = self._nested_fns(state, v)
         start = off + HEADER_SIZE
-        sid = self.states[state]["id"]
         if fns is None:
             data = _hex(v["raw"])
             end = start + len(data)
+            if end > len(buf):
+                raise Bail  # the entry's size counted it: not a document packed as is
             buf[start:end] = data
-            self.hdr(buf, off, stype, sid, version, 0, end - start)
+            self.hdr(buf, off, stype, self.states[state]["id"], version, 0, end - start)
             return end
         if self.depth >= self.max_depth:
             raise Bail
         self.depth += 1
-        end = fns[1](buf, off, v["fields"], self, stype, sid, version, 0, 0)
+        end = fns[1](buf, off, v["fields"], self, stype, 0)
         self.depth -= 1
-        self.size_at(buf, off + 16, end - start)  # the header's size, now known
         return end
 
 
-class _Plan:
-    """The first pass: one tuple per entry, (pack function or None, fields or
-    raw bytes, section_type, state_id, version, instance_id, payload size)."""
+class _Packer:
+    """The pass over the entries, packing into ``buf`` (a ``bytearray`` that grows)."""
 
-    def __init__(self, codecs, comp: EncoderCompiler, ctx: _Ctx):
+    def __init__(self, codecs, comp: EncoderCompiler, ctx: _Ctx, buf: bytearray, max_entries: int):
         self.c = codecs
         self.comp = comp
         self.ctx = ctx
-        self.items: list = []
-        self.size = 4  # the magic
+        self.buf = buf
+        self.count = 0  # entries (sections and subsections) seen
+        self.max_entries = max_entries
 
-    def entries(self, entries: list, stype: int, parent) -> None:
-        """Plan a list of entries (and their subsections): the common case inline
-        (an entry naming a known state, with ``fields``), the rest in ``other``."""
-        infos, items, ctx = self.comp.entry_infos(), self.items, self.ctx
+    def entries(self, entries: list, stype: int, parent, off: int) -> int:
+        """Pack a list of entries (and their subsections) at ``off``: the common case
+        inline (an entry naming a known state, with ``fields``), the rest in ``other``;
+        the offset after them."""
+        infos, buf, ctx = self.comp.entry_infos(), self.buf, self.ctx
         want = "section" if stype == SECTION else "subsection"
         inst0 = parent[1] if parent else 0
-        size = 0
+        self.count += len(entries)
+        if self.count > self.max_entries:
+            raise Bail  # the descriptive encoder says which limit, and where
         for e in entries:
             # not a dict, an unexpected key, or "raw" (not in FIELDS_ENTRY_KEYS); a name
             # that is not a known state's (an unhashable one raises TypeError: Bail)
             info = infos.get(e.get("state")) if type(e) is dict and FIELDS_ENTRY_KEYS.issuperset(e) else None
             if info is None:
-                self.size += size
-                size = 0
-                self.other(e, stype, parent)
+                off = self.other(e, stype, parent, off)
                 continue
             sid, version, fns_of = info
             given = e.get("state_id")
@@ -134,15 +145,10 @@ class _Plan:
                 raise Bail
             if parent is not None:
                 self._check_parent(e["state"], inst, parent)
-            fields = e["fields"]
-            n = fns[0](fields, ctx)
-            items.append((fns[1], fields, stype, sid, version, inst, n))
-            size += HEADER_SIZE + n
+            off = fns[1](buf, off, e["fields"], ctx, stype, inst)
             if e.get("subsections"):  # as encoder.py: a missing or empty (falsy) one is none
-                self.size += size
-                size = 0
-                self._subsections(e["subsections"], stype, False, (e["state"], inst, version))
-        self.size += size
+                off = self._subsections(e["subsections"], stype, False, (e["state"], inst, version), off)
+        return off
 
     def _fns(self, name: str, sdesc: dict, version):
         if type(version) is not int or not sdesc["min_version"] <= version <= sdesc["version"]:
@@ -159,12 +165,12 @@ class _Plan:
                                     for s, since in self.c.states[pname]["subsections"]):
             raise Bail
 
-    def _subsections(self, subs, stype: int, raw: bool, parent) -> None:
+    def _subsections(self, subs, stype: int, raw: bool, parent, off: int) -> int:
         if type(subs) is not list or stype != SECTION or raw:
             raise Bail  # odd, or a raw parent's subsections: the descriptive encoder
-        self.entries(subs, SUBSECTION, parent)
+        return self.entries(subs, SUBSECTION, parent, off)
 
-    def other(self, e, stype: int, parent) -> None:
+    def other(self, e, stype: int, parent, off: int) -> int:
         """An entry by ``state_id`` only, or ``raw``, with every check of ``encoder.py``."""
         if type(e) is not dict or not ENTRY_KEYS.issuperset(e):
             raise Bail
@@ -186,18 +192,19 @@ class _Plan:
             self._check_parent(name, inst, parent)
         if raw:
             payload = _hex(e["raw"])
-            self.items.append((None, payload, stype, sid, version, inst, len(payload)))
-            size = len(payload)
+            end = off + HEADER_SIZE + len(payload)
+            if end > len(self.buf):
+                self.ctx.grow(self.buf, end)
+            self.ctx.hdr(self.buf, off, stype, sid, version, inst, len(payload))
+            self.buf[off + HEADER_SIZE:end] = payload
+            off = end
         else:
             fns = self._fns(name, sdesc, version)
-            fields = e["fields"]
-            size = fns[0](fields, self.ctx)
-            self.items.append((fns[1], fields, stype, sid, version, inst, size))
-        self.size += HEADER_SIZE + size
+            off = fns[1](self.buf, off, e["fields"], self.ctx, stype, inst)
         subs = e.get("subsections", _MISSING)
         if subs is _MISSING or (type(subs) is list and not subs):
-            return
-        self._subsections(subs, stype, raw, (name, inst, version))
+            return off
+        return self._subsections(subs, stype, raw, (name, inst, version), off)
 
     def _state_of(self, e: dict, raw: bool):
         name = e.get("state")
@@ -241,25 +248,12 @@ def _pack(codecs, doc, byteorder: str, limits: Limits) -> bytes | None:
         return None
     comp = codecs.encoder(byteorder)
     ctx = _Ctx(comp, limits)
-    plan = _Plan(codecs, comp, ctx)
-    plan.entries(entries, SECTION, None)
-    if len(plan.items) > limits.entries or plan.size > limits.stream_size:
-        return None  # the descriptive encoder says which limit, and where
-    buf = bytearray(plan.size + 4)
-    with memoryview(buf) as mv:
-        bo = "<" if byteorder == "little" else ">"
-        struct.pack_into(bo + "I", mv, 0, MAGIC)
-        hdr = ctx.hdr
-        off = 4
-        for pack, obj, stype, sid, version, inst, size in plan.items:
-            if pack is None:  # raw
-                hdr(mv, off, stype, sid, version, inst, size)
-                mv[off + HEADER_SIZE:off + HEADER_SIZE + size] = obj
-                off += HEADER_SIZE + size
-                continue
-            end = pack(mv, off, obj, ctx, stype, sid, version, inst, size)
-            off += HEADER_SIZE + size
-            if end != off:
-                return None
-        struct.pack_into(bo + "i", mv, off, EOF)
+    buf = bytearray(min(limits.stream_size, 4 + 64 * len(entries)))  # grows as the entries need
+    packer = _Packer(codecs, comp, ctx, buf, limits.entries)
+    struct.pack_into(("<" if byteorder == "little" else ">") + "I", buf, 0, MAGIC)
+    off = packer.entries(entries, SECTION, None, 4)
+    if off + 4 > len(buf):
+        buf.extend(bytes(off + 4 - len(buf)))
+    struct.pack_into(("<" if byteorder == "little" else ">") + "i", buf, off, EOF)
+    del buf[off + 4:]
     return bytes(buf)
