@@ -51,13 +51,16 @@ def _name(raw: bytes):
 
 
 def hand_decode(data) -> list:
-    """The baseline: what a person writes with struct for this one schema (with bounds checks)."""
+    """The baseline: what a person writes with struct for this one schema, with the checks
+    docs/wire-format.md asks of a reader (bounds, the count before the list is built, the
+    state and version, each instance once)."""
     buf = memoryview(data)
     n = len(buf)
     if bytes(buf[:4]) != b"\x8c\x77\x37\x3b":
         raise ValueError("bad magic")
     off = 4
     entries = []
+    seen = set()  # the instances so far (one state: its instance_id is the key)
     hdr, head, folio_iter = HDR.unpack_from, MEMFD_HEAD.unpack_from, FOLIO.iter_unpack
     mask = (1 << 52) - 1
     while True:
@@ -70,6 +73,9 @@ def hand_decode(data) -> list:
         end = p + size
         if size < 0 or end > n or sid != MEMFD_ID or version != MEMFD_VERSION or end - p < 24:
             raise ValueError("bad entry")
+        if inst in seen:
+            raise ValueError("duplicate instance")
+        seen.add(inst)
         pos, fsize, seals, nr = head(buf, p)
         q = p + 24
         if nr > (1 << 20) or nr * 16 > end - q:

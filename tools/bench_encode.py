@@ -29,13 +29,16 @@ from kstate.codec.decoder import decode_stream  # noqa: E402
 from kstate.codec.encoder import encode_doc  # noqa: E402
 
 SEALS = {"SEAL": 1, "SHRINK": 2, "GROW": 4, "WRITE": 8}
-PFN_MAX, FLAGS_MAX = (1 << 52) - 1, (1 << 12) - 1
+PFN_MAX, FLAGS_MAX, NR_MAX = (1 << 52) - 1, (1 << 12) - 1, 1 << 20
 struct_magic, struct_eof = struct.Struct("<I"), struct.Struct("<i")
 
 
 def hand_encode(doc) -> bytes:
-    """The baseline: what a person writes with struct for this one schema, with the
-    checks that keep the bytes right (the bits fit their widths, the name its array)."""
+    """The baseline: what a person writes with struct for this one schema, with the checks
+    docs/wire-format.md and docs/cli.md ask of an encoder: the entry is this state's
+    version, a count that is given agrees with its array (and @max), no field is extra
+    or missing, every value fits (the bits their widths, the name its array, the
+    integers their struct codes)."""
     entries = doc["entries"]
     size = 8
     for e in entries:
@@ -45,9 +48,13 @@ def hand_encode(doc) -> bytes:
     off = 4
     hdr, head, folio, name_s = HDR.pack_into, MEMFD_HEAD.pack_into, FOLIO.pack_into, NAME.pack_into
     for e in entries:
+        if e["state"] != "memfd" or e.get("version", 3) != 3:
+            raise ValueError("not memfd version 3")
         f = e["fields"]
         folios = f["folios"]
         n = len(folios)
+        if f.get("nr_folios", n) != n or n > NR_MAX or len(f) != 5 + ("nr_folios" in f):
+            raise ValueError("bad count, or a field missing or extra")
         hdr(buf, off, 2, 16, 3, e["instance_id"], 40 + 16 * n)
         seals = 0
         for s in f["seals"]:
@@ -56,8 +63,8 @@ def hand_encode(doc) -> bytes:
         o = off + 44
         for fo in folios:
             pfn, flags = fo["pfn"], fo["flags"]
-            if not 0 <= pfn <= PFN_MAX or not 0 <= flags <= FLAGS_MAX:
-                raise ValueError("a folio's pfn or flags do not fit")
+            if not 0 <= pfn <= PFN_MAX or not 0 <= flags <= FLAGS_MAX or len(fo) != 3:
+                raise ValueError("a folio's pfn or flags do not fit, or it has an extra field")
             folio(buf, o, pfn | flags << 52, fo["index"])
             o += 16
         name = f["name"].encode()
