@@ -124,17 +124,18 @@ class Compiler:
         """A path expression; the fast variant has no paths (``None``)."""
         return "None" if self.fast else expr
 
-    def _raise(self, args: str) -> str:
-        """``raise Fail(args)``; the fast variant leaves the report to the full decoder."""
-        return "raise _Slow" if self.fast else f"raise Fail({args})"
+    def fail(self, code: str, args: str) -> str:
+        """``raise Fail(code, args)`` (``args``: offset, path, message); the fast variant
+        leaves the report to the full decoder."""
+        return "raise _Slow" if self.fast else f"raise Fail({code!r}, {args})"
 
     def _raise_expr(self, expr: str) -> str:
         """``raise expr`` (an expression building a Fail); fast: ``raise _Slow``."""
         return "raise _Slow" if self.fast else f"raise {expr}"
 
-    def _warn(self, args: str) -> str:
-        """``ctx.warn(args)``; the fast variant hands the entry to the full decoder."""
-        return "raise _Slow" if self.fast else f"ctx.warn({args})"
+    def warn(self, code: str, args: str) -> str:
+        """``ctx.warn(code, args)``; the fast variant hands the entry to the full decoder."""
+        return "raise _Slow" if self.fast else f"ctx.warn({code!r}, {args})"
 
     def _fn(self) -> str:
         self._names += 1
@@ -172,7 +173,7 @@ class Compiler:
             return _Fixed([code], size, lambda v, o, p, c: v[0])
         if kind == "bool":
             def build(v, o, p, c):
-                c.append(f"if {v[0]} > 1: " + self._raise(f"'BAD_VALUE', {o}, {p}, "
+                c.append(f"if {v[0]} > 1: " + self.fail("BAD_VALUE", f"{o}, {p}, "
                                                          f"'expected a bool (0 or 1), found %d' % {v[0]}"))
                 return f"({v[0]} == 1)"
             return _Fixed(["B"], 1, build)
@@ -202,7 +203,7 @@ class Compiler:
                              f"({_pct(', '.join(n for n, _ in e['values']))}), found unnamed bits %#x")
 
             def build(v, o, p, c):
-                c.append(f"if {v[0]} & ~{mask}: " + self._warn(f"'UNKNOWN_FLAGS', {o}, {p}, "
+                c.append(f"if {v[0]} & ~{mask}: " + self.warn("UNKNOWN_FLAGS", f"{o}, {p}, "
                                                               f"{msg} % ({v[0]} & ~{mask})"))
                 if combos is None:
                     return f"_flags({table}, {v[0]})"
@@ -212,7 +213,7 @@ class Compiler:
         msg = self._text(f"expected a value of enum {_pct(name)}, found %d, which has no name")
 
         def build(v, o, p, c):
-            c.append(f"if {v[0]} not in {table}: " + self._warn(f"'UNKNOWN_ENUM', {o}, {p}, {msg} % {v[0]}"))
+            c.append(f"if {v[0]} not in {table}: " + self.warn("UNKNOWN_ENUM", f"{o}, {p}, {msg} % {v[0]}"))
             return f"{table}.get({v[0]}, {v[0]})"
         return _Fixed([code], size, build)
 
@@ -246,8 +247,8 @@ class Compiler:
         if "bits" in mb:
             code, size, parts, unused = self._bits_parts(mb)
             if unused:
-                c.append(f"if {v[0]} & {_lit(unused)}: " + self._raise(
-                    f"'BAD_VALUE', {o}, {self._padd(p, '.' + self._group_name(mb))}, 'expected the "
+                c.append(f"if {v[0]} & {_lit(unused)}: " + self.fail(
+                    "BAD_VALUE", f"{o}, {self._padd(p, '.' + self._group_name(mb))}, 'expected the "
                     f"unused bits of the bits group to be zero, found %#x' % ({v[0]} & {_lit(unused)})"))
             items = []
             for name, shift, mask in parts:
@@ -266,11 +267,11 @@ class Compiler:
         if "fixed" in mb:
             fixed = _lit(mb["fixed"])
             msg = self._text(f"expected the fixed value {int(fixed):#x}, found %#x")
-            c.append(f"if {v[0]} != {fixed}: " + self._raise(f"'BAD_VALUE', {o}, {p}, {msg} % {v[0]}"))
+            c.append(f"if {v[0]} != {fixed}: " + self.fail("BAD_VALUE", f"{o}, {p}, {msg} % {v[0]}"))
         if "range" in mb:
             lo, hi = (_lit(b) for b in mb["range"])
             msg = self._text(f"expected a value in @range({lo}, {hi}), found %d")
-            c.append(f"if not {lo} <= {v[0]} <= {hi}: " + self._raise(f"'BAD_VALUE', {o}, {p}, {msg} % {v[0]}"))
+            c.append(f"if not {lo} <= {v[0]} <= {hi}: " + self.fail("BAD_VALUE", f"{o}, {p}, {msg} % {v[0]}"))
 
     def member_vars(self, mb: dict) -> list[str]:
         if "bits" in mb:
@@ -435,7 +436,7 @@ class Compiler:
     def _refuse(self, message: str) -> tuple[str, str]:
         """A decoder that refuses every entry of a layout past a limit (LIMIT_EXCEEDED)."""
         name = self._fn()
-        fail = self._raise("'LIMIT_EXCEEDED', off, path, " + self._text(message))
+        fail = self.fail("LIMIT_EXCEEDED", "off, path, " + self._text(message))
         return f"def {name}({self._params()}):\n    {fail}\n", name
 
     def _params(self) -> str:
@@ -546,13 +547,13 @@ class Compiler:
                     cmax = None if "bits" in mb else mb.get("max")
                     cpath = self._padd("path", "." + nm)
                     if not _unsigned(mb):
-                        checks.append(f"if {cv} < 0: " + self._raise(
-                            f"'COUNT_OUT_OF_RANGE', {o}, {cpath}, 'expected a count >= 0, found %d' % {cv}"))
+                        checks.append(f"if {cv} < 0: " + self.fail(
+                            "COUNT_OUT_OF_RANGE", f"{o}, {cpath}, 'expected a count >= 0, found %d' % {cv}"))
                     if cmax is not None:
                         cmax = _lit(cmax)
                         msg = self._text(f"expected a count <= @max({cmax}), found %d")
-                        checks.append(f"if {cv} > {cmax}: " + self._raise(
-                            f"'COUNT_OUT_OF_RANGE', {o}, {cpath}, {msg} % {cv}"))
+                        checks.append(f"if {cv} > {cmax}: " + self.fail(
+                            "COUNT_OUT_OF_RANGE", f"{o}, {cpath}, {msg} % {cv}"))
         for c in checks:
             L.append("    " + c)
         for key, expr in items:
@@ -583,18 +584,18 @@ class Compiler:
             L.append(f"    n = {cv}")
             if amax is not None:
                 msg = self._text(f"expected a count <= @max({amax}) of {_pct(name)}, found %d")
-                L.append(f"    if n > {amax}: " + self._raise(f"'COUNT_OUT_OF_RANGE', {co}, {cpath}, {msg} % n"))
+                L.append(f"    if n > {amax}: " + self.fail("COUNT_OUT_OF_RANGE", f"{co}, {cpath}, {msg} % n"))
             need = _lit(es if es is not None else HEADER_SIZE)
             what = f"{need} bytes" + (" (an entry header)" if es is None else "")
             msg = self._text(f"expected a count of {_pct(name)} that fits the %d bytes left (each "
                              f"element needs at least {what}), found %d")
-            L.append(f"    if n * {need} > end - off: " + self._raise(
-                f"'COUNT_OUT_OF_RANGE', {co}, {cpath}, {msg} % (end - off, n)"))
+            L.append(f"    if n * {need} > end - off: " + self.fail(
+                "COUNT_OUT_OF_RANGE", f"{co}, {cpath}, {msg} % (end - off, n)"))
         elif shape[0] == "rest":
             L.append(f"    n = (end - off) // {_lit(es)}")
             if amax is not None:
                 msg = self._text(f"expected at most @max({amax}) elements, found %d")
-                L.append(f"    if n > {amax}: " + self._raise(f"'COUNT_OUT_OF_RANGE', off, {fpath}, {msg} % n"))
+                L.append(f"    if n > {amax}: " + self.fail("COUNT_OUT_OF_RANGE", f"off, {fpath}, {msg} % n"))
         else:
             n = shape[1]
             L.append(f"    n = {_lit(n)}")
