@@ -499,14 +499,21 @@ def _lark() -> tuple[Lark, _Build]:
         # lark calls ``edit_terminals`` for each terminal before it builds the
         # lexer, which reads ``callbacks`` then: one build, not one to learn
         # the terminals' names and another with the callbacks.  Every terminal
-        # but spaces and comments is counted, and LINE_COMMENT stays the last
-        # key, as before: lark chains a callback on NAME (which also matches
-        # the keywords) with a test against the last key, so NAME tokens are
-        # not counted, and registering in this order keeps which tokens count.
-        if term.name not in ("WS", "LINE_COMMENT", "BLOCK_COMMENT"):
-            callbacks.pop("LINE_COMMENT", None)
-            callbacks[term.name] = getattr(builder, _Build._LEX.get(term.name, "lex_other"))
-            callbacks["LINE_COMMENT"] = builder.lex_comment
+        # but spaces and comments is counted.  NAME stays the last key: lark
+        # (1.1-1.3) chains the callback on NAME after the one that turns a name
+        # into a keyword, with a test that the token's type is the *last* key's
+        # (a late-bound loop variable) where it means NAME's own; with NAME
+        # last the two agree, so names are counted with or without that bug.
+        if term.name not in ("WS", "BLOCK_COMMENT"):
+            name_cb = callbacks.pop("NAME", None)
+            if term.name == "LINE_COMMENT":
+                callbacks["LINE_COMMENT"] = builder.lex_comment
+            elif term.name == "NAME":
+                name_cb = builder.lex_other
+            else:
+                callbacks[term.name] = getattr(builder, _Build._LEX.get(term.name, "lex_other"))
+            if name_cb is not None:
+                callbacks["NAME"] = name_cb
 
     lark = Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=True, keep_all_tokens=True,
                 transformer=builder, lexer_callbacks=callbacks, edit_terminals=lexer_callback)

@@ -145,6 +145,23 @@ def test_too_deep_is_reported_at_the_token_that_passes_the_limit(tmp_path):
     assert [(d.code, d.span.line, d.span.column) for d in err.value.diagnostics] == [("TOO_DEEP", 2, 111)]
 
 
+@pytest.mark.parametrize("names,too_long", [(150, False), (201, True)])
+def test_names_count_toward_the_statement_limit(tmp_path, names, too_long):
+    """``const B = A + A + ... + A``: 2n+2 tokens, n+1 of them names (lark's
+    keyword callback chain once hid names from the count); the 401st token is
+    the ``+`` after the 199th ``A``."""
+    f = tmp_path / "a.kstate"
+    f.write_text("const A = 1;\nconst B = " + " + ".join(["A"] * names) + ";\n"
+                 "state s { id = 1; version = 1; x: u8; }\n")
+    if not too_long:
+        kstate.load(f)
+        return
+    with pytest.raises(SchemaError) as err:
+        kstate.load(f)
+    assert [(d.code, d.message, d.span.line, d.span.column) for d in err.value.diagnostics] == \
+        [("TOO_DEEP", "statement is longer than 400 tokens", 2, 11 + 4 * 198 + 2)]
+
+
 def test_the_grammar_is_built_once_per_process(tmp_path):
     """Loading several schema sets, one with a syntax error, builds one Lark."""
     (tmp_path / "a").mkdir()
