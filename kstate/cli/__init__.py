@@ -1,30 +1,50 @@
 """The ``kstate`` command line.
 
-Each subcommand lives in a module ``cmd_<name>.py`` of this package that
-defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``;
-they are found by name, in alphabetical order.  ``main`` maps every
-``KstateError`` to its rendering on stderr and exit code 2, a closed pipe on
-stdout to exit 2 (the output did not all arrive), and any other exception to
-a one-line internal error (``--debug`` shows the traceback).
+``COMMANDS`` lists the subcommands and their one-line help; each lives in a
+module ``cmd_<name>.py`` of this package that defines ``add_arguments(parser)``
+and ``run(args) -> int`` (its docstring is the subcommand's ``--help``
+description).  Only the chosen command's module is imported, when argparse
+reaches its name, and a command imports what it works with inside ``run``:
+``kstate --help`` costs little more than starting Python, and ``kstate
+decode`` does not load the compiler's backends or the checker.  ``main``
+maps every ``KstateError`` to its rendering on stderr and exit code 2, a
+closed pipe on stdout to exit 2 (the output did not all arrive), and any
+other exception to a one-line internal error (``--debug`` shows the
+traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 
-from ..errors import KstateError, SchemaError, UsageError
-from ..escape import printable
+#: subcommand -> its one-line help in ``kstate --help`` (the order listed); the code is in cmd_<name>.py
+COMMANDS = {
+    "check": "check compatibility between schemas (refuse silent data loss across a live update)",
+    "compile": "compile schemas into codecs, C headers, a snapshot and docs",
+    "decode": "decode a KSTATE stream into JSON, an annotated tree or an annotated hexdump",
+    "diff": "compare two KSTATE dumps field by field (entries by state and instance, fields by name)",
+    "encode": "encode a decode document (JSON) into a KSTATE stream",
+    "matrix": "table of safe updates and rollbacks between N kernels' schemas",
+    "sample": "random valid streams of a state, for testing restore code",
+}
 
 
-def _commands():
-    mods = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if info.name.startswith("cmd_"):
-            mods.append(importlib.import_module(f"{__name__}.{info.name}"))
-    return mods
+class _Commands(argparse._SubParsersAction):
+    """The subcommands' action: the chosen command's parser gets its options
+    (and its module is imported) only when argparse dispatches to it."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        name = values[0]
+        sub = self._name_parser_map.get(name)
+        if sub is not None and not hasattr(sub, "_kstate_loaded"):
+            mod = importlib.import_module(f"{__package__}.cmd_{name}")
+            sub.description = mod.__doc__
+            mod.add_arguments(sub)
+            sub.set_defaults(_run=mod.run)
+            sub._kstate_loaded = True
+        super().__call__(parser, namespace, values, option_string)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,14 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
                "(incompatible change, blob with errors, stale files); 2 could not do the job.")
     parser.add_argument("--version", action="version", version=f"kstate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    parser.register("action", "parsers", _Commands)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in _commands():
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show Python tracebacks of internal errors")
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
     return parser
 
 
@@ -57,6 +75,8 @@ class _Closed:
         self.buffer = self
 
     def _fail(self, *args, **kwargs):
+        from ..errors import UsageError
+
         hint = {"input": "give a file instead of -", "output": "run it with stdout open, or give -o FILE "
                 "where the command has one"}.get(self.name, "run it with stderr open")
         raise UsageError(f"standard {self.name} is closed (the command was started with it closed); {hint}")
@@ -92,6 +112,8 @@ def _broken_pipe() -> None:
     failing again when it flushes stdout at exit."""
     import os
 
+    from ..errors import UsageError
+
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -113,6 +135,9 @@ def run(argv: list[str] | None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
+    from ..errors import KstateError, SchemaError
+    from ..escape import printable
+
     try:
         code = args._run(args)
         sys.stdout.flush()

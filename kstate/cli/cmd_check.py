@@ -22,21 +22,11 @@ from __future__ import annotations
 import json
 import sys
 
-from .. import config
-from ..checker.chain import check_chain
-from ..checker.finding import Summary, sort_findings
-from ..checker.formats import FORMATS, render
-from ..checker.rules import listing
-from ..checker.waivers import apply_waivers, load_waivers
-from ..diagnostic_formats import from_error, render as render_diagnostics, summary, to_json_list
-from ..errors import KstateError, SchemaError, UsageError
-from ..sides import load_side
-
-NAME = "check"
-HELP = "check compatibility between schemas (refuse silent data loss across a live update)"
 
 
 def add_arguments(p) -> None:
+    from ..checker.formats import FORMATS
+
     p.add_argument("sides", nargs="*", metavar="SIDE",
                    help="OLD NEW [MORE...]: .kstate file, folder, snapshot JSON or git:REF[:PATH]; "
                         "with kstate.toml, no sides checks [check] baseline against [kstate] schemas, "
@@ -53,6 +43,8 @@ def add_arguments(p) -> None:
 
 
 def _sides(args, cfg) -> list[str]:
+    from ..errors import UsageError
+
     if len(args.sides) >= 2:
         return args.sides
     baseline = cfg.baseline()
@@ -70,6 +62,15 @@ def _sides(args, cfg) -> list[str]:
 
 
 def run(args) -> int:
+    from .. import config
+    from ..checker.chain import check_chain
+    from ..checker.finding import Summary, sort_findings
+    from ..checker.formats import render
+    from ..checker.rules import listing
+    from ..checker.waivers import apply_waivers, load_waivers
+    from ..errors import KstateError
+    from ..sides import load_side
+
     if args.list_rules:
         print(listing("json" if args.format == "json" else "text"))
         return 0
@@ -105,6 +106,9 @@ def run(args) -> int:
 def _failed(args, err, specs: list[str]) -> int:
     """A side that does not compile (or a bad argument) in a machine format: the
     output stays well-formed and carries the errors; exit 2."""
+    from ..diagnostic_formats import from_error, render as render_diagnostics, summary, to_json_list
+    from ..errors import SchemaError
+
     diagnostics, sources = from_error(err)
     # on stderr, what the text format prints (a schema's errors end with the summary line)
     print(err.render() if isinstance(err, SchemaError) else render_diagnostics("text", diagnostics, sources),

@@ -18,18 +18,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import config
-from ..backends import available
-from ..diagnostic_formats import FORMATS, from_error, render as render_diagnostics
-from ..errors import KstateError, UsageError
-from ..output import MANIFEST, check as check_outputs, depfile, languages, render_all, write, write_file
-from ..sides import load_side
-
-NAME = "compile"
-HELP = "compile schemas into codecs, C headers, a snapshot and docs"
 
 
 def add_arguments(p) -> None:
+    from ..backends import available
+    from ..diagnostic_formats import FORMATS
+
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help=".kstate files or folders (all *.kstate below them); "
                         "default: kstate.toml's [kstate] schemas, else schemas/")
@@ -46,6 +40,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from .. import config
+    from ..diagnostic_formats import from_error, render as render_diagnostics
+    from ..errors import KstateError
+
     cfg = config.current()
     paths = args.paths or cfg.schemas() or ["schemas"]
     outdir = Path(args.output or cfg.path_value("kstate", "out") or "generated")
@@ -74,6 +72,10 @@ def run(args) -> int:
 
 
 def _compile(args, cfg, paths, outdir, quiet=False):
+    from ..errors import UsageError
+    from ..output import MANIFEST, check as check_outputs, depfile, languages, render_all, write, write_file
+    from ..sides import load_side
+
     langs = languages(args.lang or cfg.langs())
     if any(p.endswith(".json") or p.startswith("git:") for p in paths):
         raise UsageError("compile reads .kstate files and folders")

@@ -19,12 +19,6 @@ import stat
 import sys
 from typing import Iterable, Iterator
 
-from .. import config
-from ..errors import UsageError
-
-NAME = "decode"
-HELP = "decode a KSTATE stream into JSON, an annotated tree or an annotated hexdump"
-
 
 def add_arguments(p) -> None:
     p.add_argument("blob", metavar="BLOB", help="the stream to decode: a file, or - for stdin")
@@ -80,6 +74,7 @@ def read_blob(spec: str):
     copied).  Anything else (a FIFO, a device) is refused, like every input
     file (``kstate.readfile``)."""
     from ..codec import limits
+    from ..errors import UsageError
     from ..readfile import FileRefused, read_regular, read_stream
 
     limit = limits.MAX_STREAM_SIZE
@@ -139,9 +134,11 @@ def _selection(args):
 
 
 def run(args) -> int:
+    from .. import config
     from ..codec import codecs_for, decode
-    from .writing import atomic_writer
+    from ..errors import UsageError
     from ..sides import load_side
+    from .writing import atomic_writer
 
     if args.format == "html" and not args.output:
         raise UsageError("--format html writes a file: give -o FILE (for instance -o view.html)")

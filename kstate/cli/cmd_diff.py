@@ -20,8 +20,6 @@ import argparse
 import json
 from pathlib import Path
 
-NAME = "diff"
-HELP = "compare two KSTATE dumps field by field (entries by state and instance, fields by name)"
 FORMATS = ("text", "json", "github")
 
 

@@ -14,12 +14,6 @@ import json
 import sys
 from pathlib import Path
 
-from .. import config
-from ..errors import UsageError
-from ..output import write_file
-
-NAME = "encode"
-HELP = "encode a decode document (JSON) into a KSTATE stream"
 
 
 def add_arguments(p) -> None:
@@ -34,6 +28,7 @@ def add_arguments(p) -> None:
 
 def _read(spec: str) -> str:
     from ..codec.limits import MAX_JSON_SIZE
+    from ..errors import UsageError
     from ..readfile import read_regular, read_stream
 
     what = "a JSON document (kstate.codec.limits.MAX_JSON_SIZE)"
@@ -48,7 +43,10 @@ def _read(spec: str) -> str:
 
 
 def run(args) -> int:
+    from .. import config
     from ..codec import encode
+    from ..errors import UsageError
+    from ..output import write_file
     from ..sides import load_side
 
     text = _read(args.json)

@@ -13,17 +13,11 @@ from __future__ import annotations
 
 import sys
 
-from .. import config
-from ..checker.waivers import load_waivers
-from ..errors import UsageError
-from ..matrix import FORMATS, build_matrix
-from ..sides import load_side
-
-NAME = "matrix"
-HELP = "table of safe updates and rollbacks between N kernels' schemas"
 
 
 def add_arguments(p) -> None:
+    from ..matrix import FORMATS
+
     p.add_argument("sides", nargs="+", metavar="SIDE", help="schemas of each kernel, oldest first")
     p.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     p.add_argument("--waivers", metavar="FILE",
@@ -32,6 +26,12 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from .. import config
+    from ..checker.waivers import load_waivers
+    from ..errors import UsageError
+    from ..matrix import FORMATS, build_matrix
+    from ..sides import load_side
+
     if len(args.sides) < 2:
         raise UsageError("matrix needs at least two sides")
     waiver_file = args.waivers or config.current().path_value("check", "waivers")

@@ -20,14 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import UsageError
-from ..output import write_file
-from ..sides import load_side
-
 MAX_SAMPLE_BYTES = 16 * 1024 * 1024  # one sampled payload, from its fixed-size fields
-
-NAME = "sample"
-HELP = "random valid streams of a state, for testing restore code"
 
 
 def add_arguments(p) -> None:
@@ -42,6 +35,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from ..errors import UsageError
+
     with tempfile.TemporaryDirectory(prefix="kstate-sample-") as home:
         # hypothesis writes caches below its home folder (.hypothesis/ in the cwd by default)
         try:
@@ -58,6 +53,9 @@ def run(args) -> int:
 def _sample(args) -> int:
     from ..codec import limits
     from ..codec.describe import describe, member_of
+    from ..errors import UsageError
+    from ..output import write_file
+    from ..sides import load_side
     from ..testing import entries_of, examples
 
     schema_set = load_side(args.schema)

@@ -14,12 +14,24 @@ through one description (``describe.py``) and one runtime (``runtime.py``).
 
 from __future__ import annotations
 
-from .encoder import EncodeError
 from .limits import Limits
 from .runtime import CodecSet, codecs_for, from_generated
 from .views import ArrayView
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from .encoder import EncodeError  # noqa: F401
+
 __all__ = ["decode", "encode", "ArrayView", "EncodeError", "CodecSet", "Limits", "codecs_for", "from_generated"]
+
+
+def __getattr__(name: str):
+    # the encoder (and its compiler) is imported when encoding needs it, not by every decode
+    if name == "EncodeError":
+        from .encoder import EncodeError
+
+        return EncodeError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def decode(schema_set, data, lenient: bool = False, limits: Limits | None = None, arrays: str = "list") -> dict:
