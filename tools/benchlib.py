@@ -49,22 +49,28 @@ def _once(fn) -> float:
         gc.enable()
 
 
-def interleaved(kstate_fn, hand_fn, pairs: int) -> dict:
+def interleaved(kstate_fn, hand_fn, pairs: int, timed=_once) -> dict:
     """Run ``pairs`` (kstate, hand) pairs, alternating which runs first.
 
-    Returns the median time of each side, and the median, lowest and highest
-    of the per-pair ratios kstate / hand."""
-    tk, th, ratios = [], [], []
+    ``timed(fn)`` is the seconds one run takes (default: this process's CPU
+    time around ``fn()``).  Returns ``pair_stats`` of the times."""
+    tk, th = [], []
     for i in range(pairs):
         if i % 2:
-            b = _once(hand_fn)
-            a = _once(kstate_fn)
+            b = timed(hand_fn)
+            a = timed(kstate_fn)
         else:
-            a = _once(kstate_fn)
-            b = _once(hand_fn)
+            a = timed(kstate_fn)
+            b = timed(hand_fn)
         tk.append(a)
         th.append(b)
-        ratios.append(a / b)
+    return pair_stats(tk, th)
+
+
+def pair_stats(tk: list, th: list) -> dict:
+    """The median time of each side of interleaved pairs, and the median,
+    lowest and highest of the per-pair ratios kstate / hand."""
+    ratios = [a / b for a, b in zip(tk, th)]
     return {"kstate": statistics.median(tk), "hand": statistics.median(th),
             "ratio": statistics.median(ratios), "low": min(ratios), "high": max(ratios)}
 
