@@ -83,6 +83,9 @@ typedef int64_t s64;
 #define KS_EOF			(-1)
 #define KS_HEADER_SIZE		20
 
+/* Whether this machine is big-endian: streams of the other order are byte-swapped. */
+#define KS_HOST_BIG		(__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+
 /* Error codes: named after the decoder's diagnostic codes (docs/wire-format.md). */
 enum ks_error {
 	KS_OK = 0,
@@ -146,8 +149,11 @@ static inline void ks_arena_init(struct ks_arena *a, void *buf, size_t cap)
 	a->used = 0;
 }
 
-/* n zeroed elements of size bytes aligned to align; NULL when it does not fit. */
-static inline void *ks_arena_alloc(struct ks_arena *a, size_t n, size_t size, size_t align)
+/*
+ * n elements of size bytes aligned to align, not initialised (for what the
+ * reader fills completely); NULL when it does not fit.
+ */
+static inline void *ks_arena_take(struct ks_arena *a, size_t n, size_t size, size_t align)
 {
 	uintptr_t base, at;
 	size_t pad, bytes;
@@ -163,9 +169,18 @@ static inline void *ks_arena_alloc(struct ks_arena *a, size_t n, size_t size, si
 	if (pad > a->cap - a->used || bytes > a->cap - a->used - pad)
 		return NULL;
 	a->used += pad + bytes;
-	/* zeroed: elements that hold pointers (nested states, *T) must start NULL */
-	memset((void *)(at + pad), 0, bytes);
 	return (void *)(at + pad);
+}
+
+/* n zeroed elements of size bytes aligned to align; NULL when it does not fit. */
+static inline void *ks_arena_alloc(struct ks_arena *a, size_t n, size_t size, size_t align)
+{
+	void *p = ks_arena_take(a, n, size, align);
+
+	/* zeroed: elements that hold pointers (nested states, *T) must start NULL */
+	if (p)
+		memset(p, 0, n * size);
+	return p;
 }
 
 /* --- reading -------------------------------------------------------------- */
@@ -183,22 +198,57 @@ static inline size_t ks_left(const struct ks_cursor *c)
 	return c->len - c->pos;
 }
 
+/*
+ * An integer of width bytes (1, 2, 4 or 8) at p, in big- or little-endian
+ * order: one unaligned load (memcpy) and, when the order is not the
+ * machine's, one byte swap.  width is a constant at every call, so the
+ * switch folds away.
+ */
 static inline uint64_t ks_load(const uint8_t *p, unsigned int width, bool big)
 {
-	uint64_t v = 0;
-	unsigned int i;
+	uint64_t v64;
+	uint32_t v32;
+	uint16_t v16;
 
-	for (i = 0; i < width; i++)
-		v |= (uint64_t)p[big ? width - 1 - i : i] << (8 * i);
-	return v;
+	switch (width) {
+	case 8:
+		memcpy(&v64, p, sizeof(v64));
+		return big != KS_HOST_BIG ? __builtin_bswap64(v64) : v64;
+	case 4:
+		memcpy(&v32, p, sizeof(v32));
+		return big != KS_HOST_BIG ? __builtin_bswap32(v32) : v32;
+	case 2:
+		memcpy(&v16, p, sizeof(v16));
+		return big != KS_HOST_BIG ? __builtin_bswap16(v16) : v16;
+	default:
+		return p[0];
+	}
 }
 
+/* The low width bytes of v at p, in big- or little-endian order (as ks_load reads them). */
 static inline void ks_store(uint8_t *p, uint64_t v, unsigned int width, bool big)
 {
-	unsigned int i;
+	uint64_t v64;
+	uint32_t v32;
+	uint16_t v16;
 
-	for (i = 0; i < width; i++)
-		p[big ? width - 1 - i : i] = (uint8_t)(v >> (8 * i));
+	switch (width) {
+	case 8:
+		v64 = big != KS_HOST_BIG ? __builtin_bswap64(v) : v;
+		memcpy(p, &v64, sizeof(v64));
+		break;
+	case 4:
+		v32 = big != KS_HOST_BIG ? __builtin_bswap32((uint32_t)v) : (uint32_t)v;
+		memcpy(p, &v32, sizeof(v32));
+		break;
+	case 2:
+		v16 = big != KS_HOST_BIG ? __builtin_bswap16((uint16_t)v) : (uint16_t)v;
+		memcpy(p, &v16, sizeof(v16));
+		break;
+	default:
+		p[0] = (uint8_t)v;
+		break;
+	}
 }
 
 /* An unsigned integer of width bytes (1, 2, 4 or 8), zero-extended. */
@@ -382,10 +432,15 @@ static inline int ks_put(struct ks_writer *w, const void *src, size_t n)
 
 static inline int ks_put_uint(struct ks_writer *w, uint64_t v, unsigned int width)
 {
-	uint8_t b[8];
+	size_t len = w->len;
 
-	ks_store(b, v, width, w->big);
-	return ks_put(w, b, width);
+	if (w->err)
+		return w->err;
+	if (width > w->cap - len)
+		return w->err = KS_ERR_NO_SPACE;
+	ks_store(w->buf + len, v, width, w->big);
+	w->len = len + width;
+	return KS_OK;
 }
 
 /* Starts a stream: the magic, in the chosen byte order. */
@@ -396,7 +451,7 @@ static inline int ks_writer_init(struct ks_writer *w, void *buf, size_t cap, enu
 	w->len = 0;
 	w->err = KS_OK;
 	if (order == KS_NATIVE)
-		w->big = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+		w->big = KS_HOST_BIG;
 	else
 		w->big = order == KS_BIG;
 	return ks_put_uint(w, KS_MAGIC, 4);

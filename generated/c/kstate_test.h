@@ -336,8 +336,8 @@ static inline int test_ks_get_payload(struct ks_cursor *c, int32_t version, stru
 	if (ret)
 		return ret;
 	if (!obj->p_ulong) {
-		obj->p_ulong = ks_arena_alloc(arena, 1, sizeof(*obj->p_ulong),
-					      __alignof__(*obj->p_ulong));
+		obj->p_ulong = ks_arena_take(arena, 1, sizeof(*obj->p_ulong),
+					     __alignof__(*obj->p_ulong));
 		if (!obj->p_ulong)
 			return KS_ERR_NO_SPACE;
 	}

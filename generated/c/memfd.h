@@ -265,10 +265,12 @@ static inline int memfd_folio_ks_put(struct ks_writer *w, const struct memfd_fol
 {
 	int ret = 0;
 	u64 ks_v = 0;
+	u64 ks_r = 0;
 
+	ks_r = ks_load((const u8 *)v, 8, KS_HOST_BIG);
 	ks_v = 0;
-	ks_v |= ((u64)v->pfn & 0xfffffffffffffULL) << (w->big ? 12 : 0);
-	ks_v |= ((u64)v->flags & 0xfffULL) << (w->big ? 0 : 52);
+	ks_v |= ((ks_r >> (KS_HOST_BIG ? 12 : 0)) & 0xfffffffffffffULL) << (w->big ? 12 : 0);
+	ks_v |= ((ks_r >> (KS_HOST_BIG ? 0 : 52)) & 0xfffULL) << (w->big ? 0 : 52);
 	ret = ks_put_uint(w, ks_v, 8);
 	if (ret)
 		return ret;
@@ -313,8 +315,8 @@ static inline int memfd_ks_get_payload(struct ks_cursor *c, int32_t version, str
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->folios = NULL;
 	if (ks_n) {
-		obj->folios = ks_arena_alloc(arena, ks_n, sizeof(*obj->folios),
-					     __alignof__(*obj->folios));
+		obj->folios = ks_arena_take(arena, ks_n, sizeof(*obj->folios),
+					    __alignof__(*obj->folios));
 		if (!obj->folios)
 			return KS_ERR_NO_SPACE;
 	}

@@ -254,8 +254,8 @@ static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struc
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->devices = NULL;
 	if (ks_n) {
-		obj->devices = ks_arena_alloc(arena, ks_n, sizeof(*obj->devices),
-					      __alignof__(*obj->devices));
+		obj->devices = ks_arena_take(arena, ks_n, sizeof(*obj->devices),
+					     __alignof__(*obj->devices));
 		if (!obj->devices)
 			return KS_ERR_NO_SPACE;
 	}

@@ -122,12 +122,20 @@ def get_bits(g: m.BitsGroup, obj: str) -> list[str]:
     return out
 
 
-def put_bits(g: m.BitsGroup, obj: str) -> list[str]:
-    out = ["ks_v = 0;"]
+def put_bits(g: m.BitsGroup, obj: str, storage: str | None = None) -> list[str]:
+    """Write a bits group.  ``storage``: the address of the group's bytes in a
+    plain struct (packed: the group is its bytes on the wire, its bit-fields
+    laid out as GCC does on this machine, ``BitsField.offset_for``); they are
+    read in one load there instead of field by field, which GCC does a byte
+    at a time in a packed struct."""
+    width = g.type.width
+    out = [] if storage is None else [f"ks_r = ks_load({storage}, {width}, KS_HOST_BIG);"]
+    out.append("ks_v = 0;")
     for b in g.fields:
-        shift = f"(w->big ? {_bits_offsets(g, b, 'big')} : {_bits_offsets(g, b, 'little')})"
-        out.append(f"ks_v |= ((u64){obj}{b.c_name} & {u64(mask(b.width))}) << {shift};")
-    out.append(f"KS_TRY(ks_put_uint(w, ks_v, {g.type.width}));")
+        big, little = _bits_offsets(g, b, "big"), _bits_offsets(g, b, "little")
+        value = f"(u64){obj}{b.c_name}" if storage is None else f"(ks_r >> (KS_HOST_BIG ? {big} : {little}))"
+        out.append(f"ks_v |= ({value} & {u64(mask(b.width))}) << (w->big ? {big} : {little});")
+    out.append(f"KS_TRY(ks_put_uint(w, ks_v, {width}));")
     return out
 
 
@@ -148,8 +156,29 @@ def _scalar_checks(f: m.Field, it: m.IntType) -> list[str]:
     return out
 
 
-def _alloc(lv: str, n: str) -> list[str]:
-    return [f"{lv} = ks_arena_alloc(arena, {n}, sizeof(*{lv}), __alignof__(*{lv}));",
+def _filled(t: m.ValueType) -> bool:
+    """Whether reading an element of ``t`` writes every byte of its C object:
+    no pointer that must start NULL, no member a version leaves out (nested
+    states), no unused bits of a ``bits`` group."""
+    if isinstance(t, m.StateType):
+        return False
+    if not isinstance(t, m.StructType):
+        return True
+    for mb in t.decl.members:
+        if mb.is_bits:
+            if mb.used_bits != 8 * mb.type.width:
+                return False
+        elif mb.pointer or not isinstance(mb.shape, (m.Fixed, type(None))) or not _filled(mb.type):
+            return False
+    return True
+
+
+def _alloc(lv: str, n: str, t: m.ValueType | None) -> list[str]:
+    """Arena storage for ``n`` elements at ``lv``: left uninitialised when each is
+    an element of ``t`` that the reader fills completely, else zeroed (``t``
+    None: the elements are pointers, which start NULL)."""
+    take = "ks_arena_take" if t is not None and _filled(t) else "ks_arena_alloc"
+    return [f"{lv} = {take}(arena, {n}, sizeof(*{lv}), __alignof__(*{lv}));",
             f"if (!{lv})", "\treturn KS_ERR_NO_SPACE;"]
 
 
@@ -167,12 +196,12 @@ def get_field(f: m.Field, obj: str, count_lv: str | None, rest_lv: str | None) -
                                               "KS_ERR_BAD_VALUE")]
         return get_elem(t, lv)
     if shape is None:  # *T
-        return [f"if (!{lv}) {{", *_indent(_alloc(lv, "1")), "}", *get_elem(t, f"(*{lv})")]
+        return [f"if (!{lv}) {{", *_indent(_alloc(lv, "1", t)), "}", *get_elem(t, f"(*{lv})")]
     if isinstance(shape, m.Fixed):
         n = shape.length
         if f.pointer:
             return [f"for (ks_i = 0; ks_i < {n}; ks_i++) {{",
-                    f"\tif (!{lv}[ks_i]) {{", *_indent(_alloc(f"{lv}[ks_i]", "1"), 2), "\t}",
+                    f"\tif (!{lv}[ks_i]) {{", *_indent(_alloc(f"{lv}[ks_i]", "1", t), 2), "\t}",
                     *_indent(get_elem(t, f"(*{lv}[ks_i])")), "}"]
         if _bulk(t):
             return [f"KS_TRY(ks_get_bytes(c, {lv}, {n}));"]
@@ -186,11 +215,11 @@ def get_field(f: m.Field, obj: str, count_lv: str | None, rest_lv: str | None) -
         out.append(f"ks_n = ks_left(c) / {t.size};")
     if f.max is not None:
         out += _guard(f"ks_n > {f.max}", "KS_ERR_COUNT_OUT_OF_RANGE")
-    out += [f"{lv} = NULL;", "if (ks_n) {", *_indent(_alloc(lv, "ks_n")), "}"]
+    out += [f"{lv} = NULL;", "if (ks_n) {", *_indent(_alloc(lv, "ks_n", None if f.pointer else t)), "}"]
     if rest_lv is not None:
         out.append(f"{rest_lv} = ks_n;")
     if f.pointer:
-        out += ["for (ks_i = 0; ks_i < ks_n; ks_i++) {", *_indent(_alloc(f"{lv}[ks_i]", "1")),
+        out += ["for (ks_i = 0; ks_i < ks_n; ks_i++) {", *_indent(_alloc(f"{lv}[ks_i]", "1", t)),
                 *_indent(get_elem(t, f"(*{lv}[ks_i])")), "}"]
     elif _bulk(t):
         out.append(f"KS_TRY(ks_get_bytes(c, {lv}, ks_n));")
@@ -267,9 +296,12 @@ def struct_get(s: m.Struct) -> list[str]:
 
 def struct_put(s: m.Struct) -> list[str]:
     body = []
+    offset = 0  # of the member in the packed struct: its wire offset (c_view asserts it)
     for mb in s.members:
-        body += put_bits(mb, "v->") if mb.is_bits else put_field(mb, "v->", None, None)
-    return function_body(["w", "v"], LOCALS, body + ["return KS_OK;"])
+        at = "(const u8 *)v" + (f" + {offset}" if offset else "")
+        body += put_bits(mb, "v->", at) if mb.is_bits else put_field(mb, "v->", None, None)
+        offset += mb.size
+    return function_body(["w", "v"], LOCALS + ["u64 ks_r = 0;"], body + ["return KS_OK;"])
 
 
 def _lvs(f: m.Field, st: m.State, rest_names: dict) -> tuple[str | None, str | None]:

@@ -1079,8 +1079,8 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 			return KS_ERR_COUNT_OUT_OF_RANGE;
 		obj->ctx_bitmap = NULL;
 		if (ks_n) {
-			obj->ctx_bitmap = ks_arena_alloc(arena, ks_n, sizeof(*obj->ctx_bitmap),
-							 __alignof__(*obj->ctx_bitmap));
+			obj->ctx_bitmap = ks_arena_take(arena, ks_n, sizeof(*obj->ctx_bitmap),
+							__alignof__(*obj->ctx_bitmap));
 			if (!obj->ctx_bitmap)
 				return KS_ERR_NO_SPACE;
 		}
@@ -1450,7 +1450,7 @@ static inline int iommu_device_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 		return ret;
 	obj->pci_domain_nr = (u32)ks_v;
 	if (!obj->map) {
-		obj->map = ks_arena_alloc(arena, 1, sizeof(*obj->map), __alignof__(*obj->map));
+		obj->map = ks_arena_take(arena, 1, sizeof(*obj->map), __alignof__(*obj->map));
 		if (!obj->map)
 			return KS_ERR_NO_SPACE;
 	}

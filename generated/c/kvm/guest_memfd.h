@@ -423,8 +423,8 @@ static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->folios = NULL;
 	if (ks_n) {
-		obj->folios = ks_arena_alloc(arena, ks_n, sizeof(*obj->folios),
-					     __alignof__(*obj->folios));
+		obj->folios = ks_arena_take(arena, ks_n, sizeof(*obj->folios),
+					    __alignof__(*obj->folios));
 		if (!obj->folios)
 			return KS_ERR_NO_SPACE;
 	}

@@ -639,8 +639,8 @@ static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->slots = NULL;
 	if (ks_n) {
-		obj->slots = ks_arena_alloc(arena, ks_n, sizeof(*obj->slots),
-					    __alignof__(*obj->slots));
+		obj->slots = ks_arena_take(arena, ks_n, sizeof(*obj->slots),
+					   __alignof__(*obj->slots));
 		if (!obj->slots)
 			return KS_ERR_NO_SPACE;
 	}
@@ -803,8 +803,8 @@ static inline int kvm_mem_attrs_ser_ks_get_payload(struct ks_cursor *c, int32_t 
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->ranges = NULL;
 	if (ks_n) {
-		obj->ranges = ks_arena_alloc(arena, ks_n, sizeof(*obj->ranges),
-					     __alignof__(*obj->ranges));
+		obj->ranges = ks_arena_take(arena, ks_n, sizeof(*obj->ranges),
+					    __alignof__(*obj->ranges));
 		if (!obj->ranges)
 			return KS_ERR_NO_SPACE;
 	}

@@ -678,14 +678,16 @@ static inline int rb_page_hdr_ser_ks_put(struct ks_writer *w, const struct rb_pa
 {
 	int ret = 0;
 	u64 ks_v = 0;
+	u64 ks_r = 0;
 
 	ret = ks_put_uint(w, (u64)v->time_stamp, 8);
 	if (ret)
 		return ret;
+	ks_r = ks_load((const u8 *)v + 8, 8, KS_HOST_BIG);
 	ks_v = 0;
-	ks_v |= ((u64)v->commit & 0x3fffffffULL) << (w->big ? 34 : 0);
-	ks_v |= ((u64)v->missed_stored & 1ULL) << (w->big ? 33 : 30);
-	ks_v |= ((u64)v->missed_events & 1ULL) << (w->big ? 32 : 31);
+	ks_v |= ((ks_r >> (KS_HOST_BIG ? 34 : 0)) & 0x3fffffffULL) << (w->big ? 34 : 0);
+	ks_v |= ((ks_r >> (KS_HOST_BIG ? 33 : 30)) & 1ULL) << (w->big ? 33 : 30);
+	ks_v |= ((ks_r >> (KS_HOST_BIG ? 32 : 31)) & 1ULL) << (w->big ? 32 : 31);
 	ret = ks_put_uint(w, ks_v, 8);
 	if (ret)
 		return ret;
@@ -717,8 +719,8 @@ static inline int trace_scratch_ser_ks_get_payload(struct ks_cursor *c, int32_t 
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->entries = NULL;
 	if (ks_n) {
-		obj->entries = ks_arena_alloc(arena, ks_n, sizeof(*obj->entries),
-					      __alignof__(*obj->entries));
+		obj->entries = ks_arena_take(arena, ks_n, sizeof(*obj->entries),
+					     __alignof__(*obj->entries));
 		if (!obj->entries)
 			return KS_ERR_NO_SPACE;
 	}
@@ -905,8 +907,8 @@ static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t ve
 		return KS_ERR_COUNT_OUT_OF_RANGE;
 	obj->buffers = NULL;
 	if (ks_n) {
-		obj->buffers = ks_arena_alloc(arena, ks_n, sizeof(*obj->buffers),
-					      __alignof__(*obj->buffers));
+		obj->buffers = ks_arena_take(arena, ks_n, sizeof(*obj->buffers),
+					     __alignof__(*obj->buffers));
 		if (!obj->buffers)
 			return KS_ERR_NO_SPACE;
 	}
