@@ -26,6 +26,7 @@ COMMANDS = {
     "decode": "decode a KSTATE stream into JSON, an annotated tree or an annotated hexdump",
     "diff": "compare two KSTATE dumps field by field (entries by state and instance, fields by name)",
     "encode": "encode a decode document (JSON) into a KSTATE stream",
+    "explain": "explain a compile, decode or check code, with an example and its fix",
     "matrix": "table of safe updates and rollbacks between N kernels' schemas",
     "sample": "random valid streams of a state, for testing restore code",
 }

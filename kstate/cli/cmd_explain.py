@@ -15,11 +15,6 @@ import json
 import re
 import sys
 
-from ..errors import UsageError
-
-NAME = "explain"
-HELP = "explain a compile, decode or check code, with an example and its fix"
-
 _PASTED = re.compile(r"^(?:error|warning|info)\[([^\]]*)\]:?$", re.I)
 
 
@@ -37,7 +32,8 @@ def _wanted(code: str) -> str:
     return (m.group(1) if m else code).strip().upper()
 
 
-def _unknown(code: str, kind: str | None) -> UsageError:
+def _unknown(code: str, kind: str | None):
+    from ..errors import UsageError
     from ..explanations import explanations
     from ..suggest import did_you_mean
 
@@ -49,6 +45,7 @@ def _unknown(code: str, kind: str | None) -> UsageError:
 
 
 def run(args) -> int:
+    from ..errors import UsageError
     from ..explanations import docs_markdown, explanations, lookup
 
     if args.code is None:
