@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kstate  # noqa: E402
-from benchlib import build_stream, pair_stats  # noqa: E402
+from benchlib import build_stream, pair_stats, ratio_row  # noqa: E402
 from kstate.backends import c as c_backend  # noqa: E402
 
 PROGRAM = r"""
@@ -115,6 +115,21 @@ static double timed(void (*fn)(void))
 	return cpu_now() - t;
 }
 
+/* one pair: fn and memcpy, the pair's k-th (odd: memcpy first); prints both times */
+static void pair(const char *order, const char *side, void (*fn)(void), int k)
+{
+	double a, b;
+
+	if (k & 1) {
+		b = timed(copy_stream);
+		a = timed(fn);
+	} else {
+		a = timed(fn);
+		b = timed(copy_stream);
+	}
+	printf("%s %s %.9f %.9f\n", order, side, a, b);
+}
+
 static enum ks_byteorder order;
 
 static void writer(void)
@@ -167,24 +182,8 @@ int main(int argc, char **argv)
 		    (folios && memcmp(dst.folios, src.folios, folios * sizeof(*src.folios))))
 			fail("read back", KS_ERR_BAD_VALUE);
 		for (k = 0; k < pairs; k++) {
-			double a, b;
-
-			if (k & 1) {
-				b = timed(copy_stream);
-				a = timed(read_stream);
-			} else {
-				a = timed(read_stream);
-				b = timed(copy_stream);
-			}
-			printf("%s reader %.9f %.9f\n", o ? "big" : "little", a, b);
-			if (k & 1) {
-				b = timed(copy_stream);
-				a = timed(writer);
-			} else {
-				a = timed(writer);
-				b = timed(copy_stream);
-			}
-			printf("%s writer %.9f %.9f\n", o ? "big" : "little", a, b);
+			pair(o ? "big" : "little", "reader", read_stream, k);
+			pair(o ? "big" : "little", "writer", writer, k);
 		}
 	}
 	return 0;
@@ -221,12 +220,10 @@ def main(argv=None) -> int:
         times.setdefault((side, order), ([], []))
         times[(side, order)][0].append(float(a))
         times[(side, order)][1].append(float(b))
-    print(f"{'generated C, ' + format(args.folios, ',') + ' folios, -O2':<36} {'C ms':>8} {'memcpy ms':>10} "
+    print(f"{'generated C, ' + format(args.folios, ',') + ' folios, -O2':<36} {'C ms':>10} {'memcpy ms':>10} "
           f"{'ratio':>6} {'range':>11}")
     for (side, order), (tk, th) in sorted(times.items(), key=lambda kv: (kv[0][0] != "reader", kv[0][1] != "little")):
-        t = pair_stats(tk, th)
-        print(f"{side + ', ' + order + '-endian':<36} {t['kstate'] * 1e3:>8.2f} {t['hand'] * 1e3:>10.2f} "
-              f"{t['ratio']:>6.2f} {t['low']:>5.2f}-{t['high']:<5.2f}")
+        print(ratio_row(f"{side}, {order}-endian", pair_stats(tk, th), 36, 2))
     print("goal: reader and writer <= 1.5x memcpy")
     return 0
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import interleaved  # noqa: E402
+from benchlib import interleaved, ratio_row  # noqa: E402
 
 ENTRY = "import sys; from kstate.cli import main; sys.exit(main())"
 ROWS = [
@@ -56,13 +56,12 @@ def main(argv=None) -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     bare = [sys.executable, "-c", "pass"]
-    print(f"{'command':<32} {'kstate ms':>10} {'bare ms':>8} {'ratio':>6} {'range':>11}")
+    print(f"{'command':<32} {'kstate ms':>10} {'bare ms':>10} {'ratio':>6} {'range':>11}")
     for label, cli_args in ROWS:
         cmd = [sys.executable, "-c", ENTRY, *cli_args]
         # each side returns the CPU time of its child process
         t = interleaved(lambda: cpu_of(cmd, env), lambda: cpu_of(bare, env), args.pairs, timed=lambda run: run())
-        print(f"{label:<32} {t['kstate'] * 1e3:>10.1f} {t['hand'] * 1e3:>8.1f} {t['ratio']:>6.2f} "
-              f"{t['low']:>5.2f}-{t['high']:<5.2f}")
+        print(ratio_row(label, t, 32, 1))
     print("goal: kstate --help <= 3x bare python -c pass")
     return 0
 

@@ -93,3 +93,9 @@ def row(label: str, size: int, t: dict, mk: int, mh: int) -> str:
 
 HEADING = (f"{'shape':<28} {'bytes':>10} {'kstate s':>10} {'hand s':>10} {'ratio':>6} "
            f"{'range':>11} {'kstate MiB':>10} {'hand MiB':>9}")
+
+
+def ratio_row(label: str, t: dict, width: int, digits: int) -> str:
+    """One line of interleaved timings: both medians in milliseconds, the median ratio and its range."""
+    return (f"{label:<{width}} {t['kstate'] * 1e3:>10.{digits}f} {t['hand'] * 1e3:>10.{digits}f} "
+            f"{t['ratio']:>6.2f} {t['low']:>5.2f}-{t['high']:<5.2f}")
