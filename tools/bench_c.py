@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pairs", type=int, default=21, help="interleaved pairs per row (default 21)")
+    ap.add_argument("--pairs", type=int, default=101, help="interleaved pairs per row (default 101)")
     ap.add_argument("--folios", type=int, default=1_000_000, help="folios in the stream (default 1,000,000)")
     ap.add_argument("--cc", default="gcc", help="C compiler (default gcc)")
     args = ap.parse_args(argv)
