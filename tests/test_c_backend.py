@@ -193,66 +193,6 @@ def harness(generated, tmp_path_factory):
     return name, ss, exe
 
 
-def _owners(ss: m.SchemaSet) -> list[m.State]:
-    return [st for st in ss.states.values() if st.parent is None]
-
-
-def streams(ss: m.SchemaSet, any_version: bool):
-    """(doc entries, expected harness lines) for one entry of every top-level state."""
-    return _streams(ss, any_version)()
-
-
-def _streams(ss, any_version):
-    @hs.composite
-    def build(draw):
-        return _draw_stream(draw, ss, any_version)
-
-    return build
-
-
-def _draw_stream(draw, ss: m.SchemaSet, any_version: bool):
-    entries, lines = [], []
-    for i, st in enumerate(_owners(ss)):
-        v = draw(hs.sampled_from(list(st.versions))) if any_version else st.version
-        values = draw(kh.members_strategy(st.layouts[v], st, ss))
-        entry = {"state": st.name, "version": v, "instance_id": i + 1,
-                 "fields": kh.fields_to_doc(st.layouts[v], values), "subsections": []}
-        lines += [f"entry {st.name} v={v} i={i + 1}", *kh.flatten(st.layouts[v], values)]
-        tokens = [st.name, str(i + 1)]
-        for sub in st.subsections_for(v):
-            sst = sub.state
-            sv = draw(hs.sampled_from(list(sst.versions))) if any_version else sst.version
-            sval = draw(kh.members_strategy(sst.layouts[sv], sst, ss))
-            entry["subsections"].append({"state": sst.name, "version": sv,
-                                         "fields": kh.fields_to_doc(sst.layouts[sv], sval)})
-            lines += [f"entry {sst.name} v={sv} i={i + 1}", *kh.flatten(sst.layouts[sv], sval)]
-        entries.append(entry)
-    return entries, lines
-
-
-def _tokens(lines: list[str]) -> str:
-    out = []
-    for line in lines:
-        if line.startswith("entry "):
-            _, state, _, inst = line.split()
-            if state in _tokens.owners:
-                out += [state, inst.split("=")[1]]
-        else:
-            out.append(line.split("=", 1)[1] or "-")
-    return " ".join(out + ["end"])
-
-
-def _decoded_lines(ss: m.SchemaSet, doc: dict) -> list[str]:
-    lines = []
-    for e in doc["entries"]:
-        for ent in [e, *e.get("subsections", [])]:
-            st = ss.states[ent["state"]]
-            lay = st.layouts[ent["version"]]
-            lines += [f"entry {st.name} v={ent['version']} i={ent['instance_id']}",
-                      *kh.flatten(lay, kh.fields_from_doc(lay, ent["fields"]))]
-    return lines
-
-
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture])
@@ -263,7 +203,7 @@ def test_python_encodes_c_reads(harness, tmp_path, byteorder):
     name, ss, exe = harness
 
     @SETTINGS
-    @given(streams(ss, any_version=True))
+    @given(kh.streams(ss, any_version=True))
     def check(case):
         entries, lines = case
         data = ss.encode({"entries": entries}, byteorder=byteorder)
@@ -278,21 +218,20 @@ def test_python_encodes_c_reads(harness, tmp_path, byteorder):
 @pytest.mark.parametrize("byteorder", ["little", "big"])
 def test_c_writes_python_reads_same_bytes(harness, tmp_path, byteorder):
     name, ss, exe = harness
-    _tokens.owners = {st.name for st in _owners(ss)}
 
     @SETTINGS
-    @given(streams(ss, any_version=False))
+    @given(kh.streams(ss, any_version=False))
     def check(case):
         entries, lines = case
         blob = tmp_path / "out.bin"
-        res = kh.run(exe, "write", byteorder, str(blob), input=_tokens(lines))
+        res = kh.run(exe, "write", byteorder, str(blob), input=kh.write_tokens(ss, lines))
         assert res.startswith("ok "), res
         data = blob.read_bytes()
         assert data == ss.encode({"entries": entries}, byteorder=byteorder)
         doc = ss.decode(data)
         assert not [d for d in doc["diagnostics"] if d["severity"] == "error"]
         assert doc["byteorder"] == byteorder
-        assert _decoded_lines(ss, doc) == lines
+        assert kh.decoded_lines(ss, doc) == lines
 
     check()
 
@@ -318,7 +257,7 @@ def test_hostile_buffers_error_cleanly(harness, tmp_path):
 
     @settings(max_examples=3, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(streams(ss, any_version=True))
+    @given(kh.streams(ss, any_version=True))
     def collect(case):
         cases.append(case)
 

@@ -185,17 +185,30 @@ static inline void *ks_arena_alloc(struct ks_arena *a, size_t n, size_t size, si
 
 /* --- reading -------------------------------------------------------------- */
 
-/* A bounded view of bytes in the stream's byte order. */
+/*
+ * A bounded view of bytes in the stream's byte order.  base is the stream
+ * offset of buf[0]; after an error, err_at is the stream offset of the first
+ * problem, the offset `kstate decode` reports (docs/codec.md).
+ */
 struct ks_cursor {
 	const uint8_t *buf;
 	size_t len;
 	size_t pos;
 	bool big;
+	size_t base;
+	size_t err_at;
 };
 
 static inline size_t ks_left(const struct ks_cursor *c)
 {
 	return c->len - c->pos;
+}
+
+/* Records that the problem starts at byte pos of c's view; returns err. */
+static inline int ks_fail(struct ks_cursor *c, size_t pos, int err)
+{
+	c->err_at = c->base + pos;
+	return err;
 }
 
 /*
@@ -255,7 +268,7 @@ static inline void ks_store(uint8_t *p, uint64_t v, unsigned int width, bool big
 static inline int ks_get_uint(struct ks_cursor *c, unsigned int width, uint64_t *out)
 {
 	if (ks_left(c) < width)
-		return KS_ERR_TRUNCATED;
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	*out = ks_load(c->buf + c->pos, width, c->big);
 	c->pos += width;
 	return KS_OK;
@@ -264,7 +277,7 @@ static inline int ks_get_uint(struct ks_cursor *c, unsigned int width, uint64_t 
 static inline int ks_get_bytes(struct ks_cursor *c, void *dst, size_t n)
 {
 	if (ks_left(c) < n)
-		return KS_ERR_TRUNCATED;
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	if (n)
 		memcpy(dst, c->buf + c->pos, n);
 	c->pos += n;
@@ -281,6 +294,7 @@ struct ks_entry {
 	size_t offset;		/* of the header, from the start of the stream */
 	const uint8_t *payload;
 	bool big;		/* the stream's byte order */
+	size_t err_at;		/* after a failed read: the stream offset of the problem */
 };
 
 static inline void ks_entry_cursor(const struct ks_entry *e, struct ks_cursor *c)
@@ -289,36 +303,50 @@ static inline void ks_entry_cursor(const struct ks_entry *e, struct ks_cursor *c
 	c->len = (size_t)e->size;
 	c->pos = 0;
 	c->big = e->big;
+	c->base = e->offset + KS_HEADER_SIZE;
+	c->err_at = e->offset;
 }
 
 /* Reads a nested entry's header at c and checks it against what the field expects. */
 static inline int ks_get_nested(struct ks_cursor *c, int32_t section_type, int32_t state_id,
 				struct ks_cursor *sub, int32_t *version)
 {
+	size_t at = c->pos;
 	uint64_t h[5];
 	unsigned int i;
-	int ret = 0;
 
-	for (i = 0; i < 5; i++) {
-		ret = ks_get_uint(c, 4, &h[i]);
-		if (ret)
-			return ret;
-	}
-	/* the order of checks of docs/wire-format.md: identity, size, room */
+	/* the order of checks of docs/wire-format.md: room, identity, size, room */
+	if (ks_left(c) < KS_HEADER_SIZE)
+		return ks_fail(c, at, KS_ERR_TRUNCATED);
+	for (i = 0; i < 5; i++)
+		h[i] = ks_load(c->buf + at + 4 * i, 4, c->big);
+	c->pos += KS_HEADER_SIZE;
 	if ((uint32_t)h[0] != (uint32_t)section_type || (uint32_t)h[1] != (uint32_t)state_id ||
 	    h[3] != 0)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_fail(c, at, KS_ERR_BAD_NESTED_STATE);
 	if ((int32_t)(uint32_t)h[4] < 0)
-		return KS_ERR_BAD_SIZE;
+		return ks_fail(c, at, KS_ERR_BAD_SIZE);
 	if (ks_left(c) < (size_t)h[4])
-		return KS_ERR_TRUNCATED;
+		return ks_fail(c, at, KS_ERR_TRUNCATED);
 	sub->buf = c->buf + c->pos;
 	sub->len = (size_t)h[4];
 	sub->pos = 0;
 	sub->big = c->big;
+	sub->base = c->base + c->pos;
+	sub->err_at = sub->base;
 	c->pos += (size_t)h[4];
 	*version = (int32_t)(uint32_t)h[2];
 	return KS_OK;
+}
+
+/*
+ * The error of a nested payload, as its enclosing cursor's: a layout that
+ * needs more than the nested size (TRUNCATED inside) is BAD_NESTED_STATE.
+ */
+static inline int ks_nested_fail(struct ks_cursor *c, const struct ks_cursor *sub, int err)
+{
+	c->err_at = sub->err_at;
+	return err == KS_ERR_TRUNCATED ? KS_ERR_BAD_NESTED_STATE : err;
 }
 
 /* Walks the entries of a stream. */
@@ -329,7 +357,15 @@ struct ks_reader {
 	bool big;
 	bool done;		/* the EOF marker was read */
 	bool seen_section;
+	size_t err_at;		/* after an error: the stream offset of the problem */
 };
+
+/* Records that the problem is the header at r->pos (or the stream's end); returns err. */
+static inline int ks_reader_fail(struct ks_reader *r, int err)
+{
+	r->err_at = r->pos;
+	return err;
+}
 
 /* Checks the magic and finds the byte order. */
 static inline int ks_reader_init(struct ks_reader *r, const void *buf, size_t len)
@@ -360,9 +396,9 @@ static inline int ks_reader_next(struct ks_reader *r, struct ks_entry *e)
 	if (r->done)
 		return 0;
 	if (r->len - r->pos == 0)
-		return KS_ERR_MISSING_EOF;
+		return ks_reader_fail(r, KS_ERR_MISSING_EOF);
 	if (r->len - r->pos < 4)
-		return KS_ERR_TRUNCATED;
+		return ks_reader_fail(r, KS_ERR_TRUNCATED);
 	h[0] = (int32_t)(uint32_t)ks_load(r->buf + r->pos, 4, r->big);
 	if (h[0] == KS_EOF) {
 		r->pos += 4;
@@ -370,17 +406,17 @@ static inline int ks_reader_next(struct ks_reader *r, struct ks_entry *e)
 		return 0;
 	}
 	if (h[0] != KS_SECTION && h[0] != KS_SUBSECTION)
-		return KS_ERR_BAD_SECTION_TYPE;
+		return ks_reader_fail(r, KS_ERR_BAD_SECTION_TYPE);
 	if (h[0] == KS_SUBSECTION && !r->seen_section)
-		return KS_ERR_BAD_SECTION_TYPE;
+		return ks_reader_fail(r, KS_ERR_BAD_SECTION_TYPE);
 	if (r->len - r->pos < KS_HEADER_SIZE)
-		return KS_ERR_TRUNCATED;
+		return ks_reader_fail(r, KS_ERR_TRUNCATED);
 	for (i = 1; i < 5; i++)
 		h[i] = (int32_t)(uint32_t)ks_load(r->buf + r->pos + 4 * i, 4, r->big);
 	if (h[4] < 0)
-		return KS_ERR_BAD_SIZE;
+		return ks_reader_fail(r, KS_ERR_BAD_SIZE);
 	if (r->len - r->pos - KS_HEADER_SIZE < (size_t)h[4])
-		return KS_ERR_TRUNCATED;
+		return ks_reader_fail(r, KS_ERR_TRUNCATED);
 	e->section_type = h[0];
 	e->state_id = h[1];
 	e->version_id = h[2];
@@ -389,6 +425,7 @@ static inline int ks_reader_next(struct ks_reader *r, struct ks_entry *e)
 	e->offset = r->pos;
 	e->payload = r->buf + r->pos + KS_HEADER_SIZE;
 	e->big = r->big;
+	e->err_at = r->pos;
 	if (h[0] == KS_SECTION)
 		r->seen_section = true;
 	r->pos += KS_HEADER_SIZE + (size_t)h[4];

@@ -245,23 +245,21 @@ static inline int test_v2_ks_get_nested(struct ks_cursor *c, struct test *obj, i
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_TEST_V2_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_TEST_V2_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_TEST_V2_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = test_v2_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -283,15 +281,16 @@ static inline int test_v2_ks_put_nested(struct ks_writer *w, const struct test *
 /*
  * Reads entry e (a SUBSECTION of state test_v2, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int test_v2_ks_read(const struct ks_entry *e, struct test *obj,
-				  struct ks_arena *arena)
+static inline int test_v2_ks_read(struct ks_entry *e, struct test *obj, struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_TEST_V2_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_TEST_V2_VERSION)
@@ -300,11 +299,10 @@ static inline int test_v2_ks_read(const struct ks_entry *e, struct test *obj,
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = test_v2_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one test_v2 entry (version 1) from obj. */
@@ -339,7 +337,7 @@ static inline int test_ks_get_payload(struct ks_cursor *c, int32_t version, stru
 		obj->p_ulong = ks_arena_take(arena, 1, sizeof(*obj->p_ulong),
 					     __alignof__(*obj->p_ulong));
 		if (!obj->p_ulong)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
@@ -384,23 +382,21 @@ static inline int test_ks_get_nested(struct ks_cursor *c, struct test *obj, int3
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_TEST_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_TEST_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_TEST_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = test_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -422,14 +418,16 @@ static inline int test_ks_put_nested(struct ks_writer *w, const struct test *obj
 /*
  * Reads entry e (a SECTION of state test, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int test_ks_read(const struct ks_entry *e, struct test *obj, struct ks_arena *arena)
+static inline int test_ks_read(struct ks_entry *e, struct test *obj, struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_TEST_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_TEST_VERSION)
@@ -438,11 +436,10 @@ static inline int test_ks_read(const struct ks_entry *e, struct test *obj, struc
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = test_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one test entry (version 2) from obj. */

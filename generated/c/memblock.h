@@ -279,23 +279,21 @@ static inline int reserve_mem_ser_ks_get_nested(struct ks_cursor *c, struct rese
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_RESERVE_MEM_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_RESERVE_MEM_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_RESERVE_MEM_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = reserve_mem_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -319,15 +317,17 @@ static inline int reserve_mem_ser_ks_put_nested(struct ks_writer *w,
 /*
  * Reads entry e (a SECTION of state reserve_mem_ser, versions 1..3) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int reserve_mem_ser_ks_read(const struct ks_entry *e, struct reserve_mem_ser *obj,
+static inline int reserve_mem_ser_ks_read(struct ks_entry *e, struct reserve_mem_ser *obj,
 					  struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_RESERVE_MEM_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_RESERVE_MEM_SER_VERSION)
@@ -336,11 +336,10 @@ static inline int reserve_mem_ser_ks_read(const struct ks_entry *e, struct reser
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = reserve_mem_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one reserve_mem_ser entry (version 3) from obj. */

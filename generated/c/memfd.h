@@ -248,6 +248,8 @@ static inline int memfd_folio_ks_get(struct ks_cursor *c, struct memfd_folio *v)
 	int ret = 0;
 	u64 ks_v = 0;
 
+	if (ks_left(c) < 16)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
 		return ret;
@@ -288,6 +290,7 @@ static inline int memfd_ks_get_payload(struct ks_cursor *c, int32_t version, str
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
 	(void)st;
 
 	ret = ks_get_uint(c, 8, &ks_v);
@@ -304,21 +307,22 @@ static inline int memfd_ks_get_payload(struct ks_cursor *c, int32_t version, str
 			return ret;
 		obj->seals = (u32)ks_v;
 	}
+	ks_at0 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x100000ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_folios = (u32)ks_v;
 	ks_n = (size_t)obj->nr_folios;
 	if (ks_n > ks_left(c) / 16)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->folios = NULL;
 	if (ks_n) {
 		obj->folios = ks_arena_take(arena, ks_n, sizeof(*obj->folios),
 					    __alignof__(*obj->folios));
 		if (!obj->folios)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = memfd_folio_ks_get(c, &obj->folios[ks_i]);
@@ -379,23 +383,21 @@ static inline int memfd_ks_get_nested(struct ks_cursor *c, struct memfd *obj, in
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_MEMFD_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_MEMFD_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_MEMFD_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = memfd_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -417,14 +419,16 @@ static inline int memfd_ks_put_nested(struct ks_writer *w, const struct memfd *o
 /*
  * Reads entry e (a SECTION of state memfd, versions 1..3) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int memfd_ks_read(const struct ks_entry *e, struct memfd *obj, struct ks_arena *arena)
+static inline int memfd_ks_read(struct ks_entry *e, struct memfd *obj, struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_MEMFD_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_MEMFD_VERSION)
@@ -433,11 +437,10 @@ static inline int memfd_ks_read(const struct ks_entry *e, struct memfd *obj, str
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = memfd_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one memfd entry (version 3) from obj. */

@@ -196,6 +196,8 @@ static inline int pci_dev_ser_ks_get(struct ks_cursor *c, struct pci_dev_ser *v)
 	int ret = 0;
 	u64 ks_v = 0;
 
+	if (ks_left(c) < 8)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -236,6 +238,7 @@ static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struc
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
 	(void)st;
 	(void)version;
 
@@ -243,21 +246,22 @@ static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struc
 	if (ret)
 		return ret;
 	obj->max_nr_devices = (u32)ks_v;
+	ks_at0 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x10000ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_devices = (u32)ks_v;
 	ks_n = (size_t)obj->nr_devices;
 	if (ks_n > ks_left(c) / 8)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->devices = NULL;
 	if (ks_n) {
 		obj->devices = ks_arena_take(arena, ks_n, sizeof(*obj->devices),
 					     __alignof__(*obj->devices));
 		if (!obj->devices)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = pci_dev_ser_ks_get(c, &obj->devices[ks_i]);
@@ -300,23 +304,21 @@ static inline int pci_ks_get_nested(struct ks_cursor *c, struct pci *obj, int32_
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_PCI_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_PCI_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_PCI_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = pci_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -338,14 +340,16 @@ static inline int pci_ks_put_nested(struct ks_writer *w, const struct pci *obj, 
 /*
  * Reads entry e (a SECTION of state pci, versions 2..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int pci_ks_read(const struct ks_entry *e, struct pci *obj, struct ks_arena *arena)
+static inline int pci_ks_read(struct ks_entry *e, struct pci *obj, struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_PCI_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_PCI_VERSION)
@@ -354,11 +358,10 @@ static inline int pci_ks_read(const struct ks_entry *e, struct pci *obj, struct 
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = pci_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one pci entry (version 2) from obj. */

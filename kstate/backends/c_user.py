@@ -44,8 +44,19 @@ def _indent(lines: list[str], n: int = 1) -> list[str]:
     return [("\t" * n + l) if l else l for l in lines]
 
 
-def _guard(cond: str | None, err: str) -> list[str]:
+def _guard(cond: str | None, err: str, at: str = "c->pos") -> list[str]:
+    """``return err`` when ``cond`` holds, the problem recorded at byte ``at`` of the cursor."""
+    return [] if cond is None else [f"if ({cond})", f"\treturn ks_fail(c, {at}, {err});"]
+
+
+def _put_guard(cond: str | None, err: str) -> list[str]:
     return [] if cond is None else [f"if ({cond})", f"\treturn {err};"]
+
+
+def _room(size: int) -> list[str]:
+    """A field's room, checked for the whole field before any value in it
+    (the order of checks, docs/wire-format.md)."""
+    return _guard(f"ks_left(c) < {size}", "KS_ERR_TRUNCATED")
 
 
 # --- elements ----------------------------------------------------------------
@@ -57,7 +68,7 @@ def get_elem(t: m.ValueType, lv: str) -> list[str]:
     if it is not None:
         return [f"KS_TRY(ks_get_uint(c, {it.width}, &ks_v));", f"{lv} = {_conv(it, 'ks_v')};"]
     if isinstance(t, m.BoolType):
-        return ["KS_TRY(ks_get_uint(c, 1, &ks_v));", "if (ks_v > 1)", "\treturn KS_ERR_BAD_VALUE;",
+        return ["KS_TRY(ks_get_uint(c, 1, &ks_v));", *_guard("ks_v > 1", "KS_ERR_BAD_VALUE", "c->pos - 1"),
                 f"{lv} = ks_v != 0;"]
     if isinstance(t, m.CharType):
         return [f"KS_TRY(ks_get_bytes(c, {lv}, {t.length}));"]
@@ -115,7 +126,7 @@ def get_bits(g: m.BitsGroup, obj: str) -> list[str]:
     le, be = _used_mask(g, "little"), _used_mask(g, "big")
     full = mask(8 * width)
     if le != full:
-        out += [f"if (ks_v & ~(c->big ? {u64(be)} : {u64(le)}))", "\treturn KS_ERR_BAD_VALUE;"]
+        out += _guard(f"ks_v & ~(c->big ? {u64(be)} : {u64(le)})", "KS_ERR_BAD_VALUE", f"c->pos - {width}")
     for b in g.fields:
         shift = f"(c->big ? {_bits_offsets(g, b, 'big')} : {_bits_offsets(g, b, 'little')})"
         out.append(f"{obj}{b.c_name} = (ks_v >> {shift}) & {u64(mask(b.width))};")
@@ -143,16 +154,19 @@ def put_bits(g: m.BitsGroup, obj: str, storage: str | None = None) -> list[str]:
 
 
 def _scalar_checks(f: m.Field, it: m.IntType) -> list[str]:
-    """Checks on a just-read integer ``ks_v``: fixed value, @range, @max of a count."""
+    """Checks on a just-read integer ``ks_v``: fixed value, @range, a count's sign and @max."""
     out: list[str] = []
+    at = f"c->pos - {it.width}"
     if f.fixed is not None:
         want = f.fixed & mask(8 * it.width)
-        out += _guard(f"ks_v != {u64(want)}", "KS_ERR_BAD_VALUE")
+        out += _guard(f"ks_v != {u64(want)}", "KS_ERR_BAD_VALUE", at)
     value = _signed_value(it, "ks_v") if it.signed else "ks_v"
     if f.range is not None:
-        out += _guard(_range_cond(it, f.range[0], f.range[1], value), "KS_ERR_BAD_VALUE")
+        out += _guard(_range_cond(it, f.range[0], f.range[1], value), "KS_ERR_BAD_VALUE", at)
+    if f.counts and it.signed:
+        out += _guard(f"{value} < 0", "KS_ERR_COUNT_OUT_OF_RANGE", at)
     if f.max is not None and f.shape is None:
-        out += _guard(_range_cond(it, it.min if it.signed else 0, f.max, value), "KS_ERR_COUNT_OUT_OF_RANGE")
+        out += _guard(_range_cond(it, it.min if it.signed else 0, f.max, value), "KS_ERR_COUNT_OUT_OF_RANGE", at)
     return out
 
 
@@ -179,42 +193,48 @@ def _alloc(lv: str, n: str, t: m.ValueType | None) -> list[str]:
     None: the elements are pointers, which start NULL)."""
     take = "ks_arena_take" if t is not None and _filled(t) else "ks_arena_alloc"
     return [f"{lv} = {take}(arena, {n}, sizeof(*{lv}), __alignof__(*{lv}));",
-            f"if (!{lv})", "\treturn KS_ERR_NO_SPACE;"]
+            *_guard(f"!{lv}", "KS_ERR_NO_SPACE")]
 
 
-def get_field(f: m.Field, obj: str, count_lv: str | None, rest_lv: str | None) -> list[str]:
-    """Read field ``f`` into ``obj`` + its C member (``obj`` ends in ``->``)."""
+def get_field(f: m.Field, obj: str, count_lv: str | None, rest_lv: str | None,
+              count_at: str | None = None) -> list[str]:
+    """Read field ``f`` into ``obj`` + its C member (``obj`` ends in ``->``);
+    ``count_at`` is the local holding where a ``[count]`` array's count field starts."""
     lv = f"{obj}{f.c_name}"
     t, shape = f.type, f.shape
     it = int_of(t)
     if shape is None and not f.pointer:
-        if it is not None and (f.fixed is not None or f.range is not None or f.max is not None):
+        if it is not None and (f.fixed is not None or f.range is not None or f.max is not None
+                               or (f.counts and it.signed)):
             return [f"KS_TRY(ks_get_uint(c, {it.width}, &ks_v));", *_scalar_checks(f, it),
                     f"{lv} = {_conv(it, 'ks_v')};"]
         if isinstance(t, m.BoolType) and f.fixed is not None:
             return [*get_elem(t, lv), *_guard(f"{lv} != {bool(f.fixed) and 'true' or 'false'}",
-                                              "KS_ERR_BAD_VALUE")]
+                                              "KS_ERR_BAD_VALUE", "c->pos - 1")]
         return get_elem(t, lv)
     if shape is None:  # *T
         return [f"if (!{lv}) {{", *_indent(_alloc(lv, "1", t)), "}", *get_elem(t, f"(*{lv})")]
     if isinstance(shape, m.Fixed):
         n = shape.length
+        room = [] if isinstance(t, m.StateType) else _room(n * t.size)
         if f.pointer:
-            return [f"for (ks_i = 0; ks_i < {n}; ks_i++) {{",
+            return [*room, f"for (ks_i = 0; ks_i < {n}; ks_i++) {{",
                     f"\tif (!{lv}[ks_i]) {{", *_indent(_alloc(f"{lv}[ks_i]", "1", t), 2), "\t}",
                     *_indent(get_elem(t, f"(*{lv}[ks_i])")), "}"]
         if _bulk(t):
             return [f"KS_TRY(ks_get_bytes(c, {lv}, {n}));"]
-        return [f"for (ks_i = 0; ks_i < {n}; ks_i++) {{", *_indent(get_elem(t, f"{lv}[ks_i]")), "}"]
-    # runtime count: [count] or [..]
+        return [*room, f"for (ks_i = 0; ks_i < {n}; ks_i++) {{", *_indent(get_elem(t, f"{lv}[ks_i]")), "}"]
+    # runtime count: [count] or [..]; COUNT_OUT_OF_RANGE is at the count field (the array, for [..])
     out: list[str] = []
     if isinstance(shape, m.Counted):
         out.append(f"ks_n = (size_t){count_lv};")
-        out += _guard(f"ks_n > ks_left(c) / {wire_min(t)}", "KS_ERR_COUNT_OUT_OF_RANGE")
+        if f.max is not None:
+            out += _guard(f"ks_n > {f.max}", "KS_ERR_COUNT_OUT_OF_RANGE", count_at)
+        out += _guard(f"ks_n > ks_left(c) / {wire_min(t)}", "KS_ERR_COUNT_OUT_OF_RANGE", count_at)
     else:
         out.append(f"ks_n = ks_left(c) / {t.size};")
-    if f.max is not None:
-        out += _guard(f"ks_n > {f.max}", "KS_ERR_COUNT_OUT_OF_RANGE")
+        if f.max is not None:
+            out += _guard(f"ks_n > {f.max}", "KS_ERR_COUNT_OUT_OF_RANGE")
     out += [f"{lv} = NULL;", "if (ks_n) {", *_indent(_alloc(lv, "ks_n", None if f.pointer else t)), "}"]
     if rest_lv is not None:
         out.append(f"{rest_lv} = ks_n;")
@@ -241,9 +261,9 @@ def put_field(f: m.Field, obj: str, count_lv: str | None, rest_lv: str | None) -
         if it is not None and (f.range is not None or f.max is not None):
             value = f"(s64){lv}" if it.signed else f"(u64){lv}"
             if f.range is not None:
-                out += _guard(_range_cond(it, f.range[0], f.range[1], value), "KS_ERR_BAD_VALUE")
+                out += _put_guard(_range_cond(it, f.range[0], f.range[1], value), "KS_ERR_BAD_VALUE")
             if f.max is not None:
-                out += _guard(_range_cond(it, it.min if it.signed else 0, f.max, value),
+                out += _put_guard(_range_cond(it, it.min if it.signed else 0, f.max, value),
                               "KS_ERR_COUNT_OUT_OF_RANGE")
         return out + put_elem(t, lv)
     if shape is None:
@@ -258,8 +278,8 @@ def put_field(f: m.Field, obj: str, count_lv: str | None, rest_lv: str | None) -
         return [f"for (ks_i = 0; ks_i < {n}; ks_i++) {{", *_indent(put_elem(t, f"{lv}[ks_i]")), "}"]
     out = [f"ks_n = (size_t){count_lv if isinstance(shape, m.Counted) else rest_lv};"]
     if f.max is not None:
-        out += _guard(f"ks_n > {f.max}", "KS_ERR_COUNT_OUT_OF_RANGE")
-    out += _guard(f"ks_n && !{lv}", "KS_ERR_NULL")
+        out += _put_guard(f"ks_n > {f.max}", "KS_ERR_COUNT_OUT_OF_RANGE")
+    out += _put_guard(f"ks_n && !{lv}", "KS_ERR_NULL")
     if f.pointer:
         out += ["for (ks_i = 0; ks_i < ks_n; ks_i++) {", f"\tif (!{lv}[ks_i])", "\t\treturn KS_ERR_NULL;",
                 *_indent(put_elem(t, f"(*{lv}[ks_i])")), "}"]
@@ -288,7 +308,7 @@ LOCALS = ["u64 ks_v = 0;", "size_t ks_i = 0;", "size_t ks_n = 0;"]
 
 
 def struct_get(s: m.Struct) -> list[str]:
-    body = []
+    body = _room(s.size)
     for mb in s.members:
         body += get_bits(mb, "v->") if mb.is_bits else get_field(mb, "v->", None, None)
     return function_body(["c", "v"], LOCALS, body + ["return KS_OK;"])
@@ -315,18 +335,27 @@ def _lvs(f: m.Field, st: m.State, rest_names: dict) -> tuple[str | None, str | N
 
 
 def state_get(st: m.State, rest_names: dict) -> list[str]:
+    # where each count field starts, for the COUNT_OUT_OF_RANGE of its arrays
+    count_at: dict[str, str] = {}
+    for mb in st.members:
+        if not mb.is_bits and isinstance(mb.shape, m.Counted):
+            count_at.setdefault(mb.shape.count, f"ks_at{len(count_at)}")
     body = []
     for mb in st.members:
         if not present_anywhere(mb, st):
             continue
+        names = [b.name for b in mb.fields] if mb.is_bits else [mb.name]
+        code = [f"{count_at[n]} = c->pos;" for n in names if n in count_at]
         if mb.is_bits:
-            body += get_bits(mb, "obj->")
-            continue
-        count_lv, rest_lv = _lvs(mb, st, rest_names)
-        code = get_field(mb, "obj->", count_lv, rest_lv)
-        cond = version_cond(mb, st)
+            code += get_bits(mb, "obj->")
+        else:
+            count_lv, rest_lv = _lvs(mb, st, rest_names)
+            at = count_at.get(mb.shape.count) if isinstance(mb.shape, m.Counted) else None
+            code += get_field(mb, "obj->", count_lv, rest_lv, at)
+        cond = None if mb.is_bits else version_cond(mb, st)
         body += code if cond is None else [f"if ({cond}) {{", *_indent(code), "}"]
-    return function_body(["c", "obj", "st", "arena", "version"], LOCALS, body + ["return KS_OK;"])
+    decls = LOCALS + [f"size_t {v} = 0;" for v in count_at.values()]
+    return function_body(["c", "obj", "st", "arena", "version"], decls, body + ["return KS_OK;"])
 
 
 def state_put(st: m.State, rest_names: dict) -> list[str]:

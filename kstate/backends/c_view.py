@@ -318,14 +318,13 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
         user_funcs.append(Func(
             f"static inline int {n}_ks_get_nested(struct ks_cursor *c, struct {oname} *obj, int32_t st, "
             f"struct ks_arena *arena)",
-            ["struct ks_cursor sub;", "int32_t version;", "",
+            ["struct ks_cursor sub;", "size_t at = c->pos;", "int32_t version;", "",
              f"KS_TRY(ks_get_nested(c, st, {st.c_id}, &sub, &version));",
-             f"if (version > {st.c_version})", "\treturn KS_ERR_VERSION_TOO_NEW;",
-             f"if (version < {st.c_min_version})", "\treturn KS_ERR_VERSION_TOO_OLD;",
+             f"if (version > {st.c_version})", "\treturn ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);",
+             f"if (version < {st.c_min_version})", "\treturn ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);",
              f"ret = {n}_ks_get_payload(&sub, version, obj, st, arena);",
-             "/* a layout that needs more than the nested size */",
-             "if (ret == KS_ERR_TRUNCATED)", "\treturn KS_ERR_BAD_NESTED_STATE;", "if (ret)", "\treturn ret;",
-             "if (sub.pos != sub.len)", "\treturn KS_ERR_BAD_NESTED_STATE;", "return KS_OK;"],
+             "if (!ret && sub.pos != sub.len)", "\tret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);",
+             "if (ret)", "\treturn ks_nested_fail(c, &sub, ret);", "return KS_OK;"],
             [f"/* Reads a nested {n} (header and payload) inside an entry of section type st. */"]))
         user_funcs.append(Func(
             f"static inline int {n}_ks_put_nested(struct ks_writer *w, const struct {oname} *obj, int32_t st)",
@@ -333,19 +332,22 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
              f"KS_TRY({n}_ks_put_payload(w, obj, st));", "return ks_end_entry(w, at);"],
             [f"/* Writes a nested {n} (header and payload) inside an entry of section type st. */"]))
         user_funcs.append(Func(
-            f"static inline int {n}_ks_read(const struct ks_entry *e, struct {oname} *obj, "
+            f"static inline int {n}_ks_read(struct ks_entry *e, struct {oname} *obj, "
             "struct ks_arena *arena)",
-            ["struct ks_cursor c;", "",
+            ["struct ks_cursor c;", "int ret = 0;", "",
              "if (!e || !obj)", "\treturn KS_ERR_INVAL;",
+             "e->err_at = e->offset;",
              f"if (e->state_id != {st.c_id})", "\treturn KS_ERR_WRONG_STATE;",
              f"if (e->version_id > {st.c_version})", "\treturn KS_ERR_VERSION_TOO_NEW;",
              f"if (e->version_id < {st.c_min_version})", "\treturn KS_ERR_VERSION_TOO_OLD;",
              "ks_entry_cursor(e, &c);",
-             f"KS_TRY({n}_ks_get_payload(&c, e->version_id, obj, e->section_type, arena));",
-             "if (c.pos != c.len)", "\treturn KS_ERR_UNCONSUMED_BYTES;", "return KS_OK;"],
+             f"ret = {n}_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);",
+             "if (!ret && c.pos != c.len)", "\tret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);",
+             "e->err_at = c.err_at;", "return ret;"],
             [f"/*", f" * Reads entry e (a {'SUBSECTION' if st.parent else 'SECTION'} of state {n}, "
              f"versions {st.min_version}..{st.version}) into obj.",
-             " * Runtime-count arrays and NULL pointer members get storage from arena.", " */"]))
+             " * Runtime-count arrays and NULL pointer members get storage from arena.",
+             " * On an error, e->err_at is the stream offset of the first problem.", " */"]))
         user_funcs.append(Func(
             f"static inline int {n}_ks_write_entry(struct ks_writer *w, const struct {oname} *obj, "
             "int32_t section_type, int32_t instance_id)",

@@ -77,6 +77,19 @@ class _Fixed:
         return len(self.codes)
 
 
+class _Lazy:
+    """A function made on its first call (the code of a rare path is not compiled up front)."""
+
+    def __init__(self, make):
+        self.make = make
+        self.fn = None
+
+    def __call__(self, *args):
+        if self.fn is None:
+            self.fn = self.make()
+        return self.fn(*args)
+
+
 class Compiler:
     """Turns description layouts into decoder functions, caching them."""
 
@@ -526,7 +539,14 @@ class Compiler:
             nm = self._group_name(mb) if "bits" in mb else mb["name"]
             layout_info.append((nm, rel, self.member_size(mb)))
         info = self._const("R", tuple(layout_info))
-        L.append(f"    if end - off < {_lit(size)}: " + self._raise_expr(f"Fail.truncated(off, end, path, {info})"))
+        if self.fast:
+            L.append(f"    if end - off < {_lit(size)}: raise _Slow")
+        else:
+            # a run that does not fit is read field by field (the order of checks): the
+            # values of the members before the one that does not fit are checked first
+            count_names = frozenset(counts)
+            slow = self._const("T", _Lazy(lambda: self._truncated_run(run, info, count_names)))
+            L.append(f"    if end - off < {_lit(size)}: raise {slow}(buf, off, end, path, ctx)")
         vs = [f"a{k}_{n}" for n in range(len(codes))]
         L.append(f"    {', '.join(vs)}, = {self._unpacker(codes)}(buf, off)")
         checks: list[str] = []
@@ -544,16 +564,7 @@ class Compiler:
                     L.append(f"    {cv} = {expr}")
                     if not self.fast:  # the offset of the count's diagnostics
                         L.append(f"    {co} = {o}")
-                    cmax = None if "bits" in mb else mb.get("max")
-                    cpath = self._padd("path", "." + nm)
-                    if not _unsigned(mb):
-                        checks.append(f"if {cv} < 0: " + self.fail(
-                            "COUNT_OUT_OF_RANGE", f"{o}, {cpath}, 'expected a count >= 0, found %d' % {cv}"))
-                    if cmax is not None:
-                        cmax = _lit(cmax)
-                        msg = self._text(f"expected a count <= @max({cmax}), found %d")
-                        checks.append(f"if {cv} > {cmax}: " + self.fail(
-                            "COUNT_OUT_OF_RANGE", f"{o}, {cpath}, {msg} % {cv}"))
+                    checks += self._count_checks(mb, nm, cv, o)
         for c in checks:
             L.append("    " + c)
         for key, expr in items:
@@ -568,6 +579,46 @@ class Compiler:
         if self.fast:
             return f"ctx.nested_fast({self._text(state)}, buf, off, end)"
         return f"ctx.nested({self._text(state)}, buf, off, end, {path})"
+
+    def _count_checks(self, mb: dict, nm: str, cv: str, o: str) -> list[str]:
+        """The checks of count ``nm`` (a member of ``mb``) read into ``cv`` at ``o``."""
+        cpath = self._padd("path", "." + nm)
+        out = []
+        if not _unsigned(mb):
+            out.append(f"if {cv} < 0: " + self.fail(
+                "COUNT_OUT_OF_RANGE", f"{o}, {cpath}, 'expected a count >= 0, found %d' % {cv}"))
+        cmax = None if "bits" in mb else mb.get("max")
+        if cmax is not None:
+            cmax = _lit(cmax)
+            msg = self._text(f"expected a count <= @max({cmax}), found %d")
+            out.append(f"if {cv} > {cmax}: " + self.fail("COUNT_OUT_OF_RANGE", f"{o}, {cpath}, {msg} % {cv}"))
+        return out
+
+    def _truncated_run(self, run: list[dict], info: str, count_names: frozenset):
+        """The function a run of fixed-size members calls when it does not fit:
+        each member that fits is read and checked, in order, and the first one
+        that does not is TRUNCATED (returned, for the caller to raise)."""
+        fname = self._fn()
+        L = [f"def {fname}(buf, off, end, path, ctx):"]
+        for n, (mb, _, _, rel) in enumerate(self._spans(run)[1]):
+            codes = self.member_vars(mb)
+            vs = [f"t{n}_{j}" for j in range(len(codes))]
+            o = f"(off + {_lit(rel)})"
+            L.append(f"    if end - off < {_lit(rel + self.member_size(mb))}: "
+                     f"return Fail.truncated(off, end, path, {info})")
+            L.append(f"    {', '.join(vs)}, = {self._unpacker(codes)}(buf, {o})")
+            checks: list[str] = []
+            items = self._member_items(mb, vs, o, "path", checks)
+            names = [f[0] for f in mb["fields"]] if "bits" in mb else [mb["name"]]
+            for nm, (_, expr) in zip(names, items):
+                if nm in count_names:
+                    checks.append(f"c{n} = {expr}")
+                    checks += self._count_checks(mb, nm, f"c{n}", o)
+            L += ["    " + c for c in checks]
+        L.append(f"    return Fail.truncated(off, end, path, {info})")
+        exec(compile("\n".join(L) + "\n", f"<kstate codec {fname} {self.byteorder}>", "exec"),  # noqa: S102
+             self.ns)  # text made here, no input in it
+        return self.ns[fname]
 
     def _variable(self, L: list[str], mb: dict, counts: dict, k: int) -> None:
         typ, shape, name = mb["type"], mb.get("shape"), mb["name"]

@@ -169,8 +169,42 @@ def _elem_from_doc(t: m.ValueType, v):
     if isinstance(t, m.StructType):
         return fields_from_doc(t.decl.members, v)
     if isinstance(t, m.StateType):
-        return fields_from_doc(t.decl.layouts[v["version"]], v["fields"])
+        # the C reader fills a nested state's struct at whatever version it
+        # was written; the harness dumps it with the current layout, so the
+        # fields that version does not have are the zeros the C reader left
+        d = t.decl
+        got = fields_from_doc(d.layouts[v["version"]], v["fields"])
+        return {name: got[name] if name in got else _zero(f)
+                for name, f in m.member_names(d.layouts[d.version])}
     return v
+
+
+def _zero_elem(t: m.ValueType):
+    if isinstance(t, m.BoolType):
+        return False
+    if isinstance(t, m.CharType):
+        return bytes(t.length)
+    if isinstance(t, m.StructType):
+        return {name: _zero(f) for name, f in m.member_names(t.decl.members)}
+    if isinstance(t, m.StateType):
+        return {name: _zero(f) for name, f in m.member_names(t.decl.layouts[t.decl.version])}
+    return 0
+
+
+def _zero(f):
+    """The canonical value of a member the reader never wrote (a zeroed struct;
+    None: a pointer left NULL, which the dump skips)."""
+    if isinstance(f, m.BitsField):
+        return 0
+    if f.pointer and not isinstance(f.shape, (m.Counted, m.Rest)):
+        return None if f.shape is None else [None] * f.shape.length
+    if isinstance(f.shape, (m.Counted, m.Rest)):
+        return b"" if _is_blob(f) else []
+    if _is_blob(f):
+        return bytes(f.shape.length)
+    if isinstance(f.shape, m.Fixed):
+        return [_zero_elem(f.type) for _ in range(f.shape.length)]
+    return _zero_elem(f.type)
 
 
 def fields_from_doc(members, doc: dict) -> dict:
@@ -192,6 +226,8 @@ def fields_from_doc(members, doc: dict) -> dict:
 
 
 def _flat_elem(t: m.ValueType, v, path: str, out: list[str]) -> None:
+    if v is None:  # a NULL pointer: the dump skips it
+        return
     if isinstance(t, m.BoolType):
         out.append(f"{path}={int(v)}")
     elif isinstance(t, m.CharType):
@@ -224,6 +260,67 @@ def flatten(members, values: dict, prefix: str = "", out: list[str] | None = Non
             for i, x in enumerate(v):
                 _flat_elem(f.type, x, f"{path}[{i}]", out)
     return out
+
+
+# --- streams: entries, the lines the harness prints, its writer's tokens ----------------
+
+
+def owners(ss: m.SchemaSet) -> list[m.State]:
+    return [st for st in ss.states.values() if st.parent is None]
+
+
+def streams(ss: m.SchemaSet, any_version: bool):
+    """(doc entries, expected harness lines): one entry of every top-level state
+    with all its subsections, at drawn versions (``any_version``) or the current
+    ones (what the C writer writes)."""
+
+    @hs.composite
+    def build(draw):
+        entries, lines = [], []
+        for i, st in enumerate(owners(ss)):
+            v = draw(hs.sampled_from(list(st.versions))) if any_version else st.version
+            values = draw(members_strategy(st.layouts[v], st, ss))
+            entry = {"state": st.name, "version": v, "instance_id": i + 1,
+                     "fields": fields_to_doc(st.layouts[v], values), "subsections": []}
+            lines += [f"entry {st.name} v={v} i={i + 1}", *flatten(st.layouts[v], values)]
+            for sub in st.subsections_for(v):
+                sst = sub.state
+                sv = draw(hs.sampled_from(list(sst.versions))) if any_version else sst.version
+                sval = draw(members_strategy(sst.layouts[sv], sst, ss))
+                entry["subsections"].append({"state": sst.name, "version": sv,
+                                             "fields": fields_to_doc(sst.layouts[sv], sval)})
+                lines += [f"entry {sst.name} v={sv} i={i + 1}", *flatten(sst.layouts[sv], sval)]
+            entries.append(entry)
+        return entries, lines
+
+    return build()
+
+
+def write_tokens(ss: m.SchemaSet, lines: list[str]) -> str:
+    """The harness writer's input for the lines of ``streams(ss, any_version=False)``."""
+    roots = {st.name for st in owners(ss)}
+    out = []
+    for line in lines:
+        if line.startswith("entry "):
+            _, state, _, inst = line.split()
+            if state in roots:
+                out += [state, inst.split("=")[1]]
+        else:
+            out.append(line.split("=", 1)[1] or "-")
+    return " ".join(out + ["end"])
+
+
+def entry_lines(ss: m.SchemaSet, ent: dict) -> list[str]:
+    """The lines the harness prints for one decoded entry (a decode document's)."""
+    st = ss.states[ent["state"]]
+    lay = st.layouts[ent["version"]]
+    return [f"entry {st.name} v={ent['version']} i={ent['instance_id']}",
+            *flatten(lay, fields_from_doc(lay, ent["fields"]))]
+
+
+def decoded_lines(ss: m.SchemaSet, doc: dict) -> list[str]:
+    return [line for e in doc["entries"] for ent in [e, *e.get("subsections", [])]
+            for line in entry_lines(ss, ent)]
 
 
 # --- the harness C program ------------------------------------------------------
@@ -332,7 +429,9 @@ class _Gen:
             f: m.Field = mb
             lv = f"{obj}{f.c_name}"
             if f.shape is None:
-                out += self.dump_elem(f.type, f"(*{lv})" if f.pointer else lv, f.name, "")
+                dump = self.dump_elem(f.type, f"(*{lv})" if f.pointer else lv, f.name, "")
+                # a pointer a nested state's older version left NULL is skipped
+                out += [f"if ({lv}) {{", *("\t" + l for l in dump), "}"] if f.pointer else dump
                 continue
             if isinstance(f.shape, m.Fixed):
                 n = str(f.shape.length)
@@ -345,8 +444,10 @@ class _Gen:
                 out.append(f'phex(p, "{f.name}", {lv}, {n});')
                 continue
             el = f"(*{lv}[i])" if f.pointer else f"{lv}[i]"
-            out += [f"for (size_t i = 0; i < {n}; i++) {{",
-                    *("\t" + l for l in self.dump_elem(f.type, el, f.name + "[%zu]", ", i")), "}"]
+            dump = self.dump_elem(f.type, el, f.name + "[%zu]", ", i")
+            if f.pointer:
+                dump = [f"if ({lv}[i]) {{", *("\t" + l for l in dump), "}"]
+            out += [f"for (size_t i = 0; i < {n}; i++) {{", *("\t" + l for l in dump), "}"]
         return out
 
     # fill ----------------------------------------------------------------
@@ -477,8 +578,10 @@ def harness_source(ss: m.SchemaSet, headers: list[str]) -> str:
                             f"\t\t\terr = {st.name}_ks_write(&w, obj, inst);",
                             "\t\t\tcontinue;", "\t\t}"]
     g.emit(r"""
-/* the offset of the entry header the last error is about */
+/* the stream offset of the last error (the reader's err_at, the entry's) */
 static size_t g_at;
+/* diff modes: each entry's offset and failure; g_lenient: read on after an entry's failure */
+static int g_diff, g_lenient;
 
 static int read_all(const unsigned char *buf, size_t len, void *abuf, size_t acap)
 {
@@ -491,15 +594,17 @@ static int read_all(const unsigned char *buf, size_t len, void *abuf, size_t aca
 	memset(abuf, 0xa5, acap);
 	ks_arena_init(&arena, abuf, acap);
 	err = ks_reader_init(&r, buf, len);
+	g_at = r.err_at;
 	if (err)
 		return err;
-	g_at = 0;
 	for (;;) {
-		g_at = r.pos;
 		n = ks_reader_next(&r, &e);
-		if (n <= 0)
+		if (n <= 0) {
+			g_at = r.err_at;
 			break;
-		g_at = e.offset;
+		}
+		if (g_diff)
+			printf("at %zu\n", e.offset);
 		arena.used = 0;
 		err = KS_ERR_WRONG_STATE;
 		switch (e.state_id) {""")
@@ -508,8 +613,13 @@ static int read_all(const unsigned char *buf, size_t len, void *abuf, size_t aca
 			err = 1;
 			printf("entry unknown id=%d\n", (int)e.state_id);
 		}
-		if (err < 0)
-			return err;
+		if (err < 0) {
+			g_at = e.err_at;
+			if (g_diff)
+				printf("fail %s at=%zu\n", ks_strerror(err), g_at);
+			if (!g_lenient)
+				return err;
+		}
 	}
 	if (n < 0)
 		return n;
@@ -551,21 +661,27 @@ int main(int argc, char **argv)
 		free(buf);
 		return 0;
 	}
-	if (argc == 3 && !strcmp(argv[1], "diff")) {
-		/* the first error and the entry it is in, for the differential harness */
-		size_t len;
-		unsigned char *buf = slurp(argv[2], &len);
-		FILE *out = stdout;
+	if (argc >= 4 && !strcmp(argv[1], "diff")) {
+		/*
+		 * The differential harness: each FILE read as `read` does, with each
+		 * entry's offset ("at N") and failure ("fail CODE at=N"), then
+		 * "error CODE at=N" or the EOF's line, then "--".  "lenient" reads on
+		 * after an entry's failure, as a caller that skips a bad entry does.
+		 */
+		int k;
 
-		stdout = fopen("/dev/null", "w");
-		err = read_all(buf, len, abuf, sizeof(abuf));
-		fclose(stdout);
-		stdout = out;
-		if (err)
-			printf("error %s at=%zu\n", ks_strerror(err), g_at);
-		else
-			printf("ok\n");
-		free(buf);
+		g_diff = 1;
+		g_lenient = !strcmp(argv[2], "lenient");
+		for (k = 3; k < argc; k++) {
+			size_t len;
+			unsigned char *buf = slurp(argv[k], &len);
+
+			err = read_all(buf, len, abuf, sizeof(abuf));
+			if (err)
+				printf("error %s at=%zu\n", ks_strerror(err), g_at);
+			printf("--\n");
+			free(buf);
+		}
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "hostile")) {
@@ -633,7 +749,7 @@ int main(int argc, char **argv)
 		printf("ok %zu\n", w.len);
 		return 0;
 	}
-	fprintf(stderr, "usage: harness read FILE | hostile FILE | write little|big OUT < values\n");
+	fprintf(stderr, "usage: harness read FILE | diff strict|lenient FILE... | hostile FILE | write little|big OUT < values\n");
 	return 2;
 }
 """)

@@ -949,6 +949,8 @@ static inline int iommu_hdr_ser_ks_get(struct ks_cursor *c, struct iommu_hdr_ser
 	int ret = 0;
 	u64 ks_v = 0;
 
+	if (ks_left(c) < 8)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -980,6 +982,8 @@ static inline int iommu_dev_map_ser_ks_get(struct ks_cursor *c, struct iommu_dev
 	int ret = 0;
 	u64 ks_v = 0;
 
+	if (ks_left(c) < 16)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
 		return ret;
@@ -1021,6 +1025,7 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
 	(void)st;
 
 	ret = iommu_hdr_ser_ks_get(c, &obj->hdr);
@@ -1038,7 +1043,7 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	if (ret)
 		return ret;
 	if (ks_v > 1)
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 1, KS_ERR_BAD_VALUE);
 	obj->restored = ks_v != 0;
 	ret = ks_get_bytes(c, obj->padding, 7);
 	if (ret)
@@ -1051,6 +1056,8 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	if (ret)
 		return ret;
 	obj->root_table = ks_v;
+	if (ks_left(c) < 32)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	for (ks_i = 0; ks_i < 4; ks_i++) {
 		ret = ks_get_uint(c, 8, &ks_v);
 		if (ret)
@@ -1058,6 +1065,8 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 		obj->regs[ks_i] = (u64)ks_v;
 	}
 	if (version < 2) {
+		if (ks_left(c) < 64)
+			return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 		for (ks_i = 0; ks_i < 8; ks_i++) {
 			ret = ks_get_uint(c, 8, &ks_v);
 			if (ret)
@@ -1066,23 +1075,24 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 		}
 	}
 	if (version >= 2) {
+		ks_at0 = c->pos;
 		ret = ks_get_uint(c, 1, &ks_v);
 		if (ret)
 			return ret;
 		if (ks_v > 0x40ULL)
-			return KS_ERR_COUNT_OUT_OF_RANGE;
+			return ks_fail(c, c->pos - 1, KS_ERR_COUNT_OUT_OF_RANGE);
 		obj->nr_ctx_bytes = (u8)ks_v;
 	}
 	if (version >= 2) {
 		ks_n = (size_t)obj->nr_ctx_bytes;
 		if (ks_n > ks_left(c) / 1)
-			return KS_ERR_COUNT_OUT_OF_RANGE;
+			return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 		obj->ctx_bitmap = NULL;
 		if (ks_n) {
 			obj->ctx_bitmap = ks_arena_take(arena, ks_n, sizeof(*obj->ctx_bitmap),
 							__alignof__(*obj->ctx_bitmap));
 			if (!obj->ctx_bitmap)
-				return KS_ERR_NO_SPACE;
+				return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 		}
 		ret = ks_get_bytes(c, obj->ctx_bitmap, ks_n);
 		if (ret)
@@ -1155,23 +1165,21 @@ static inline int iommu_hw_ser_ks_get_nested(struct ks_cursor *c, struct iommu_h
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_IOMMU_HW_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_IOMMU_HW_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_IOMMU_HW_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = iommu_hw_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -1194,15 +1202,17 @@ static inline int iommu_hw_ser_ks_put_nested(struct ks_writer *w, const struct i
 /*
  * Reads entry e (a SECTION of state iommu_hw_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int iommu_hw_ser_ks_read(const struct ks_entry *e, struct iommu_hw_ser *obj,
+static inline int iommu_hw_ser_ks_read(struct ks_entry *e, struct iommu_hw_ser *obj,
 				       struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_IOMMU_HW_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_IOMMU_HW_SER_VERSION)
@@ -1211,11 +1221,10 @@ static inline int iommu_hw_ser_ks_read(const struct ks_entry *e, struct iommu_hw
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = iommu_hw_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one iommu_hw_ser entry (version 2) from obj. */
@@ -1268,13 +1277,13 @@ static inline int iommu_domain_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 	if (ret)
 		return ret;
 	if (ks_v < 1ULL || ks_v > 6ULL)
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 1, KS_ERR_BAD_VALUE);
 	obj->top_level = (u8)ks_v;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v & ~(c->big ? 0xe0000000ULL : 7ULL))
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 	obj->sign_extend = (ks_v >> (c->big ? 31 : 0)) & 1ULL;
 	obj->dirty_tracking = (ks_v >> (c->big ? 30 : 1)) & 1ULL;
 	obj->nest_parent = (ks_v >> (c->big ? 29 : 2)) & 1ULL;
@@ -1283,7 +1292,7 @@ static inline int iommu_domain_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 		if (ret)
 			return ret;
 		if (ks_v < 0x20ULL || ks_v > 0x40ULL)
-			return KS_ERR_BAD_VALUE;
+			return ks_fail(c, c->pos - 1, KS_ERR_BAD_VALUE);
 		obj->vasz = (u8)ks_v;
 	}
 	if (version < 2) {
@@ -1335,23 +1344,21 @@ static inline int iommu_domain_ser_ks_get_nested(struct ks_cursor *c, struct iom
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_IOMMU_DOMAIN_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_IOMMU_DOMAIN_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_IOMMU_DOMAIN_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = iommu_domain_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -1375,15 +1382,17 @@ static inline int iommu_domain_ser_ks_put_nested(struct ks_writer *w,
 /*
  * Reads entry e (a SECTION of state iommu_domain_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int iommu_domain_ser_ks_read(const struct ks_entry *e, struct iommu_domain_ser *obj,
+static inline int iommu_domain_ser_ks_read(struct ks_entry *e, struct iommu_domain_ser *obj,
 					   struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_IOMMU_DOMAIN_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_IOMMU_DOMAIN_SER_VERSION)
@@ -1392,11 +1401,10 @@ static inline int iommu_domain_ser_ks_read(const struct ks_entry *e, struct iomm
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = iommu_domain_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one iommu_domain_ser entry (version 2) from obj. */
@@ -1452,7 +1460,7 @@ static inline int iommu_device_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 	if (!obj->map) {
 		obj->map = ks_arena_take(arena, 1, sizeof(*obj->map), __alignof__(*obj->map));
 		if (!obj->map)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	ret = iommu_dev_map_ser_ks_get(c, &(*obj->map));
 	if (ret)
@@ -1462,7 +1470,7 @@ static inline int iommu_device_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 		if (ret)
 			return ret;
 		if (ks_v > 1)
-			return KS_ERR_BAD_VALUE;
+			return ks_fail(c, c->pos - 1, KS_ERR_BAD_VALUE);
 		obj->ats_enabled = ks_v != 0;
 	}
 	ret = ks_get_uint(c, 8, &ks_v);
@@ -1473,7 +1481,7 @@ static inline int iommu_device_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 	if (ret)
 		return ret;
 	if (ks_v > 0x100000ULL)
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 	obj->max_pasid = (u32)ks_v;
 	if (version >= 3) {
 		ret = ks_get_uint(c, 2, &ks_v);
@@ -1525,23 +1533,21 @@ static inline int iommu_device_ser_ks_get_nested(struct ks_cursor *c, struct iom
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_IOMMU_DEVICE_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_IOMMU_DEVICE_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_IOMMU_DEVICE_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = iommu_device_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -1565,15 +1571,17 @@ static inline int iommu_device_ser_ks_put_nested(struct ks_writer *w,
 /*
  * Reads entry e (a SECTION of state iommu_device_ser, versions 2..3) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int iommu_device_ser_ks_read(const struct ks_entry *e, struct iommu_device_ser *obj,
+static inline int iommu_device_ser_ks_read(struct ks_entry *e, struct iommu_device_ser *obj,
 					   struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_IOMMU_DEVICE_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_IOMMU_DEVICE_SER_VERSION)
@@ -1582,11 +1590,10 @@ static inline int iommu_device_ser_ks_read(const struct ks_entry *e, struct iomm
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = iommu_device_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one iommu_device_ser entry (version 3) from obj. */
@@ -1628,71 +1635,77 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
+	size_t ks_at1 = 0;
+	size_t ks_at2 = 0;
 	(void)version;
 
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v != 0x494f4d55ULL)
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 	obj->magic = (u32)ks_v;
+	ks_at0 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x10ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_units = (u32)ks_v;
 	ks_n = (size_t)obj->nr_units;
 	if (ks_n > ks_left(c) / 20)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->units = NULL;
 	if (ks_n) {
 		obj->units = ks_arena_alloc(arena, ks_n, sizeof(*obj->units),
 					    __alignof__(*obj->units));
 		if (!obj->units)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = iommu_hw_ser_ks_get_nested(c, &obj->units[ks_i], st, arena);
 		if (ret)
 			return ret;
 	}
+	ks_at1 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x40ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_domains = (u32)ks_v;
 	ks_n = (size_t)obj->nr_domains;
 	if (ks_n > ks_left(c) / 20)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at1, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->domains = NULL;
 	if (ks_n) {
 		obj->domains = ks_arena_alloc(arena, ks_n, sizeof(*obj->domains),
 					      __alignof__(*obj->domains));
 		if (!obj->domains)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = iommu_domain_ser_ks_get_nested(c, &obj->domains[ks_i], st, arena);
 		if (ret)
 			return ret;
 	}
+	ks_at2 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x100ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_devices = (u32)ks_v;
 	ks_n = (size_t)obj->nr_devices;
 	if (ks_n > ks_left(c) / 20)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at2, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->devices = NULL;
 	if (ks_n) {
 		obj->devices = ks_arena_alloc(arena, ks_n, sizeof(*obj->devices),
 					      __alignof__(*obj->devices));
 		if (!obj->devices)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = iommu_device_ser_ks_get_nested(c, &obj->devices[ks_i], st, arena);
@@ -1761,23 +1774,21 @@ static inline int iommu_flb_ser_ks_get_nested(struct ks_cursor *c, struct iommu_
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_IOMMU_FLB_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_IOMMU_FLB_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_IOMMU_FLB_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = iommu_flb_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -1800,15 +1811,17 @@ static inline int iommu_flb_ser_ks_put_nested(struct ks_writer *w, const struct 
 /*
  * Reads entry e (a SECTION of state iommu_flb_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int iommu_flb_ser_ks_read(const struct ks_entry *e, struct iommu_flb_ser *obj,
+static inline int iommu_flb_ser_ks_read(struct ks_entry *e, struct iommu_flb_ser *obj,
 					struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_IOMMU_FLB_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_IOMMU_FLB_SER_VERSION)
@@ -1817,11 +1830,10 @@ static inline int iommu_flb_ser_ks_read(const struct ks_entry *e, struct iommu_f
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = iommu_flb_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one iommu_flb_ser entry (version 1) from obj. */

@@ -293,23 +293,21 @@ static inline int kvm_gmem_binding_ser_ks_get_nested(struct ks_cursor *c,
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_KVM_GMEM_BINDING_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_KVM_GMEM_BINDING_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_KVM_GMEM_BINDING_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = kvm_gmem_binding_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -334,16 +332,17 @@ static inline int kvm_gmem_binding_ser_ks_put_nested(struct ks_writer *w,
 /*
  * Reads entry e (a SECTION of state kvm_gmem_binding_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int kvm_gmem_binding_ser_ks_read(const struct ks_entry *e,
-					       struct kvm_gmem_binding_ser *obj,
+static inline int kvm_gmem_binding_ser_ks_read(struct ks_entry *e, struct kvm_gmem_binding_ser *obj,
 					       struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_KVM_GMEM_BINDING_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_KVM_GMEM_BINDING_SER_VERSION)
@@ -352,11 +351,10 @@ static inline int kvm_gmem_binding_ser_ks_read(const struct ks_entry *e,
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = kvm_gmem_binding_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one kvm_gmem_binding_ser entry (version 1) from obj. */
@@ -399,6 +397,7 @@ static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
 
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
@@ -412,21 +411,22 @@ static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	if (ret)
 		return ret;
 	obj->vm_instance = (u32)ks_v;
+	ks_at0 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x10000ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_folios = (u32)ks_v;
 	ks_n = (size_t)obj->nr_folios;
 	if (ks_n > ks_left(c) / 16)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->folios = NULL;
 	if (ks_n) {
 		obj->folios = ks_arena_take(arena, ks_n, sizeof(*obj->folios),
 					    __alignof__(*obj->folios));
 		if (!obj->folios)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = memfd_folio_ks_get(c, &obj->folios[ks_i]);
@@ -483,23 +483,21 @@ static inline int kvm_gmem_ser_ks_get_nested(struct ks_cursor *c, struct kvm_gme
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_KVM_GMEM_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_KVM_GMEM_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_KVM_GMEM_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = kvm_gmem_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -522,15 +520,17 @@ static inline int kvm_gmem_ser_ks_put_nested(struct ks_writer *w, const struct k
 /*
  * Reads entry e (a SECTION of state kvm_gmem_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int kvm_gmem_ser_ks_read(const struct ks_entry *e, struct kvm_gmem_ser *obj,
+static inline int kvm_gmem_ser_ks_read(struct ks_entry *e, struct kvm_gmem_ser *obj,
 				       struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_KVM_GMEM_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_KVM_GMEM_SER_VERSION)
@@ -539,11 +539,10 @@ static inline int kvm_gmem_ser_ks_read(const struct ks_entry *e, struct kvm_gmem
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = kvm_gmem_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one kvm_gmem_ser entry (version 2) from obj. */

@@ -514,6 +514,8 @@ static inline int kvm_memslot_ser_ks_get(struct ks_cursor *c, struct kvm_memslot
 	int ret = 0;
 	u64 ks_v = 0;
 
+	if (ks_left(c) < 40)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
 		return ret;
@@ -580,6 +582,8 @@ static inline int kvm_attr_range_ser_ks_get(struct ks_cursor *c, struct kvm_attr
 	int ret = 0;
 	u64 ks_v = 0;
 
+	if (ks_left(c) < 24)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
 		return ret;
@@ -621,6 +625,7 @@ static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
 	(void)st;
 	(void)version;
 
@@ -628,21 +633,22 @@ static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 	if (ret)
 		return ret;
 	obj->generation = (u64)ks_v;
+	ks_at0 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x200ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_slots = (u32)ks_v;
 	ks_n = (size_t)obj->nr_slots;
 	if (ks_n > ks_left(c) / 40)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->slots = NULL;
 	if (ks_n) {
 		obj->slots = ks_arena_take(arena, ks_n, sizeof(*obj->slots),
 					   __alignof__(*obj->slots));
 		if (!obj->slots)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = kvm_memslot_ser_ks_get(c, &obj->slots[ks_i]);
@@ -686,23 +692,21 @@ static inline int kvm_memslots_ser_ks_get_nested(struct ks_cursor *c, struct kvm
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_KVM_MEMSLOTS_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_KVM_MEMSLOTS_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_KVM_MEMSLOTS_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = kvm_memslots_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -726,15 +730,17 @@ static inline int kvm_memslots_ser_ks_put_nested(struct ks_writer *w,
 /*
  * Reads entry e (a SECTION of state kvm_memslots_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int kvm_memslots_ser_ks_read(const struct ks_entry *e, struct kvm_memslots_ser *obj,
+static inline int kvm_memslots_ser_ks_read(struct ks_entry *e, struct kvm_memslots_ser *obj,
 					   struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_KVM_MEMSLOTS_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_KVM_MEMSLOTS_SER_VERSION)
@@ -743,11 +749,10 @@ static inline int kvm_memslots_ser_ks_read(const struct ks_entry *e, struct kvm_
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = kvm_memslots_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one kvm_memslots_ser entry (version 1) from obj. */
@@ -789,24 +794,26 @@ static inline int kvm_mem_attrs_ser_ks_get_payload(struct ks_cursor *c, int32_t 
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
 	(void)st;
 	(void)version;
 
+	ks_at0 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x400ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_ranges = (u32)ks_v;
 	ks_n = (size_t)obj->nr_ranges;
 	if (ks_n > ks_left(c) / 24)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->ranges = NULL;
 	if (ks_n) {
 		obj->ranges = ks_arena_take(arena, ks_n, sizeof(*obj->ranges),
 					    __alignof__(*obj->ranges));
 		if (!obj->ranges)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = kvm_attr_range_ser_ks_get(c, &obj->ranges[ks_i]);
@@ -847,23 +854,21 @@ static inline int kvm_mem_attrs_ser_ks_get_nested(struct ks_cursor *c, struct kv
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_KVM_MEM_ATTRS_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_KVM_MEM_ATTRS_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_KVM_MEM_ATTRS_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = kvm_mem_attrs_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -887,15 +892,17 @@ static inline int kvm_mem_attrs_ser_ks_put_nested(struct ks_writer *w, const str
 /*
  * Reads entry e (a SUBSECTION of state kvm_mem_attrs_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int kvm_mem_attrs_ser_ks_read(const struct ks_entry *e, struct kvm_vm_ser *obj,
+static inline int kvm_mem_attrs_ser_ks_read(struct ks_entry *e, struct kvm_vm_ser *obj,
 					    struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_KVM_MEM_ATTRS_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_KVM_MEM_ATTRS_SER_VERSION)
@@ -904,11 +911,10 @@ static inline int kvm_mem_attrs_ser_ks_read(const struct ks_entry *e, struct kvm
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = kvm_mem_attrs_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one kvm_mem_attrs_ser entry (version 1) from obj. */
@@ -949,14 +955,14 @@ static inline int kvm_vm_ser_ks_get_payload(struct ks_cursor *c, int32_t version
 	if (ret)
 		return ret;
 	if (ks_v < 1ULL || ks_v > 0x1000ULL)
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 	obj->nr_vcpus = (u32)ks_v;
 	for (ks_i = 0; ks_i < 2; ks_i++) {
 		if (!obj->memslots[ks_i]) {
 			obj->memslots[ks_i] = ks_arena_alloc(arena, 1, sizeof(*obj->memslots[ks_i]),
 							     __alignof__(*obj->memslots[ks_i]));
 			if (!obj->memslots[ks_i])
-				return KS_ERR_NO_SPACE;
+				return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 		}
 		ret = kvm_memslots_ser_ks_get_nested(c, &(*obj->memslots[ks_i]), st, arena);
 		if (ret)
@@ -967,7 +973,7 @@ static inline int kvm_vm_ser_ks_get_payload(struct ks_cursor *c, int32_t version
 		if (ret)
 			return ret;
 		if (ks_v != 0xcULL)
-			return KS_ERR_BAD_VALUE;
+			return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 		obj->version = (u32)ks_v;
 	}
 	if (version >= 2) {
@@ -975,7 +981,7 @@ static inline int kvm_vm_ser_ks_get_payload(struct ks_cursor *c, int32_t version
 		if (ret)
 			return ret;
 		if (ks_v > 0x400ULL)
-			return KS_ERR_BAD_VALUE;
+			return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 		obj->nr_gmem_files = (u32)ks_v;
 	}
 	return KS_OK;
@@ -1023,23 +1029,21 @@ static inline int kvm_vm_ser_ks_get_nested(struct ks_cursor *c, struct kvm_vm_se
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_KVM_VM_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_KVM_VM_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_KVM_VM_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = kvm_vm_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -1062,15 +1066,17 @@ static inline int kvm_vm_ser_ks_put_nested(struct ks_writer *w, const struct kvm
 /*
  * Reads entry e (a SECTION of state kvm_vm_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int kvm_vm_ser_ks_read(const struct ks_entry *e, struct kvm_vm_ser *obj,
+static inline int kvm_vm_ser_ks_read(struct ks_entry *e, struct kvm_vm_ser *obj,
 				     struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_KVM_VM_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_KVM_VM_SER_VERSION)
@@ -1079,11 +1085,10 @@ static inline int kvm_vm_ser_ks_read(const struct ks_entry *e, struct kvm_vm_ser
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = kvm_vm_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one kvm_vm_ser entry (version 2) from obj. */

@@ -627,6 +627,8 @@ static inline int trace_mod_entry_ser_ks_get(struct ks_cursor *c, struct trace_m
 	int ret = 0;
 	u64 ks_v = 0;
 
+	if (ks_left(c) < 64)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
 		return ret;
@@ -658,6 +660,8 @@ static inline int rb_page_hdr_ser_ks_get(struct ks_cursor *c, struct rb_page_hdr
 	int ret = 0;
 	u64 ks_v = 0;
 
+	if (ks_left(c) < 16)
+		return ks_fail(c, c->pos, KS_ERR_TRUNCATED);
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
 		return ret;
@@ -666,7 +670,7 @@ static inline int rb_page_hdr_ser_ks_get(struct ks_cursor *c, struct rb_page_hdr
 	if (ret)
 		return ret;
 	if (ks_v & ~(c->big ? 0xffffffff00000000ULL : 0xffffffffULL))
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 8, KS_ERR_BAD_VALUE);
 	v->commit = (ks_v >> (c->big ? 34 : 0)) & 0x3fffffffULL;
 	v->missed_stored = (ks_v >> (c->big ? 33 : 30)) & 1ULL;
 	v->missed_events = (ks_v >> (c->big ? 32 : 31)) & 1ULL;
@@ -716,13 +720,13 @@ static inline int trace_scratch_ser_ks_get_payload(struct ks_cursor *c, int32_t 
 	obj->text_addr = (u64)ks_v;
 	ks_n = ks_left(c) / 64;
 	if (ks_n > 32)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->entries = NULL;
 	if (ks_n) {
 		obj->entries = ks_arena_take(arena, ks_n, sizeof(*obj->entries),
 					     __alignof__(*obj->entries));
 		if (!obj->entries)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	obj->nr_entries = ks_n;
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
@@ -767,23 +771,21 @@ static inline int trace_scratch_ser_ks_get_nested(struct ks_cursor *c, struct rb
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_TRACE_SCRATCH_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_TRACE_SCRATCH_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_TRACE_SCRATCH_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = trace_scratch_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -807,15 +809,17 @@ static inline int trace_scratch_ser_ks_put_nested(struct ks_writer *w,
 /*
  * Reads entry e (a SUBSECTION of state trace_scratch_ser, versions 1..1) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int trace_scratch_ser_ks_read(const struct ks_entry *e, struct rb_meta_ser *obj,
+static inline int trace_scratch_ser_ks_read(struct ks_entry *e, struct rb_meta_ser *obj,
 					    struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_TRACE_SCRATCH_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_TRACE_SCRATCH_SER_VERSION)
@@ -824,11 +828,10 @@ static inline int trace_scratch_ser_ks_read(const struct ks_entry *e, struct rb_
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = trace_scratch_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one trace_scratch_ser entry (version 1) from obj. */
@@ -858,6 +861,7 @@ static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t ve
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
 	(void)st;
 
 	if (version < 2) {
@@ -882,13 +886,14 @@ static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t ve
 	if (ret)
 		return ret;
 	if (ks_v < 0x1000ULL || ks_v > 0x100000ULL)
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 	obj->subbuf_size = (u32)ks_v;
+	ks_at0 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x1000ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_subbufs = (u32)ks_v;
 	if (version >= 2) {
 		ret = ks_get_uint(c, 4, &ks_v);
@@ -904,13 +909,13 @@ static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t ve
 	}
 	ks_n = (size_t)obj->nr_subbufs;
 	if (ks_n > ks_left(c) / 4)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->buffers = NULL;
 	if (ks_n) {
 		obj->buffers = ks_arena_take(arena, ks_n, sizeof(*obj->buffers),
 					     __alignof__(*obj->buffers));
 		if (!obj->buffers)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		ret = ks_get_uint(c, 4, &ks_v);
@@ -989,23 +994,21 @@ static inline int rb_cpu_meta_ser_ks_get_nested(struct ks_cursor *c, struct rb_c
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_RB_CPU_META_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_RB_CPU_META_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_RB_CPU_META_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = rb_cpu_meta_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -1029,15 +1032,17 @@ static inline int rb_cpu_meta_ser_ks_put_nested(struct ks_writer *w,
 /*
  * Reads entry e (a SECTION of state rb_cpu_meta_ser, versions 1..3) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int rb_cpu_meta_ser_ks_read(const struct ks_entry *e, struct rb_cpu_meta_ser *obj,
+static inline int rb_cpu_meta_ser_ks_read(struct ks_entry *e, struct rb_cpu_meta_ser *obj,
 					  struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_RB_CPU_META_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_RB_CPU_META_SER_VERSION)
@@ -1046,11 +1051,10 @@ static inline int rb_cpu_meta_ser_ks_read(const struct ks_entry *e, struct rb_cp
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = rb_cpu_meta_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one rb_cpu_meta_ser entry (version 3) from obj. */
@@ -1092,12 +1096,13 @@ static inline int rb_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t versio
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
+	size_t ks_at0 = 0;
 
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v != 0xbadfeedULL)
-		return KS_ERR_BAD_VALUE;
+		return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 	obj->magic = (u32)ks_v;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
@@ -1114,27 +1119,28 @@ static inline int rb_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t versio
 			return ret;
 		obj->buffers_offset = (u64)ks_v;
 	}
+	ks_at0 = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
 	if (ks_v > 0x40ULL)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, c->pos - 4, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->nr_cpus = (u32)ks_v;
 	ks_n = (size_t)obj->nr_cpus;
 	if (ks_n > ks_left(c) / 20)
-		return KS_ERR_COUNT_OUT_OF_RANGE;
+		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->cpus = NULL;
 	if (ks_n) {
 		obj->cpus = ks_arena_alloc(arena, ks_n, sizeof(*obj->cpus),
 					   __alignof__(*obj->cpus));
 		if (!obj->cpus)
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 	}
 	for (ks_i = 0; ks_i < ks_n; ks_i++) {
 		obj->cpus[ks_i] = ks_arena_alloc(arena, 1, sizeof(*obj->cpus[ks_i]),
 						 __alignof__(*obj->cpus[ks_i]));
 		if (!obj->cpus[ks_i])
-			return KS_ERR_NO_SPACE;
+			return ks_fail(c, c->pos, KS_ERR_NO_SPACE);
 		ret = rb_cpu_meta_ser_ks_get_nested(c, &(*obj->cpus[ks_i]), st, arena);
 		if (ret)
 			return ret;
@@ -1190,23 +1196,21 @@ static inline int rb_meta_ser_ks_get_nested(struct ks_cursor *c, struct rb_meta_
 {
 	int ret = 0;
 	struct ks_cursor sub;
+	size_t at = c->pos;
 	int32_t version;
 
 	ret = ks_get_nested(c, st, KSTATE_RB_META_SER_ID, &sub, &version);
 	if (ret)
 		return ret;
 	if (version > KSTATE_RB_META_SER_VERSION)
-		return KS_ERR_VERSION_TOO_NEW;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_NEW);
 	if (version < KSTATE_RB_META_SER_MIN_VERSION)
-		return KS_ERR_VERSION_TOO_OLD;
+		return ks_fail(c, at, KS_ERR_VERSION_TOO_OLD);
 	ret = rb_meta_ser_ks_get_payload(&sub, version, obj, st, arena);
-	/* a layout that needs more than the nested size */
-	if (ret == KS_ERR_TRUNCATED)
-		return KS_ERR_BAD_NESTED_STATE;
+	if (!ret && sub.pos != sub.len)
+		ret = ks_fail(&sub, sub.pos, KS_ERR_BAD_NESTED_STATE);
 	if (ret)
-		return ret;
-	if (sub.pos != sub.len)
-		return KS_ERR_BAD_NESTED_STATE;
+		return ks_nested_fail(c, &sub, ret);
 	return KS_OK;
 }
 
@@ -1229,15 +1233,17 @@ static inline int rb_meta_ser_ks_put_nested(struct ks_writer *w, const struct rb
 /*
  * Reads entry e (a SECTION of state rb_meta_ser, versions 1..2) into obj.
  * Runtime-count arrays and NULL pointer members get storage from arena.
+ * On an error, e->err_at is the stream offset of the first problem.
  */
-static inline int rb_meta_ser_ks_read(const struct ks_entry *e, struct rb_meta_ser *obj,
+static inline int rb_meta_ser_ks_read(struct ks_entry *e, struct rb_meta_ser *obj,
 				      struct ks_arena *arena)
 {
-	int ret = 0;
 	struct ks_cursor c;
+	int ret = 0;
 
 	if (!e || !obj)
 		return KS_ERR_INVAL;
+	e->err_at = e->offset;
 	if (e->state_id != KSTATE_RB_META_SER_ID)
 		return KS_ERR_WRONG_STATE;
 	if (e->version_id > KSTATE_RB_META_SER_VERSION)
@@ -1246,11 +1252,10 @@ static inline int rb_meta_ser_ks_read(const struct ks_entry *e, struct rb_meta_s
 		return KS_ERR_VERSION_TOO_OLD;
 	ks_entry_cursor(e, &c);
 	ret = rb_meta_ser_ks_get_payload(&c, e->version_id, obj, e->section_type, arena);
-	if (ret)
-		return ret;
-	if (c.pos != c.len)
-		return KS_ERR_UNCONSUMED_BYTES;
-	return KS_OK;
+	if (!ret && c.pos != c.len)
+		ret = ks_fail(&c, c.pos, KS_ERR_UNCONSUMED_BYTES);
+	e->err_at = c.err_at;
+	return ret;
 }
 
 /* Writes one rb_meta_ser entry (version 2) from obj. */
