@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as hs
 
 import kstate
-from kstate import model as m
 from kstate.backends import c as c_backend
 
 sys.path.insert(0, str(Path(__file__).parent / "c"))

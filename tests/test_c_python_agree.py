@@ -13,7 +13,6 @@ import importlib.util
 import shutil
 import struct
 import sys
-from pathlib import Path
 
 import pytest
 
