@@ -93,7 +93,7 @@ _RUNTIME: frozenset | None = None
 # parameters, the RFC's <linux/kstate.h> API and the kernel functions the
 # tables call); tests/test_compilable.py checks every generated word is known.
 GENERATED_WORDS = frozenset("""
-arena ks_i ks_n ks_obj ks_off ks_size ks_v ks_r ks_c ks_err_ old st obj stream field ret v c w e sub version
+arena ks_i ks_n ks_at ks_obj ks_off ks_size ks_v ks_r ks_c ks_err_ old st obj stream field ret v c w e sub version
 at section_type instance_id extern name id version_id min_version_id fields subsections flags offset
 size count save restore ksd kstate_description kstate_field kstate_stream folio kstate_save_data
 kstate_restore_data kstate_folio_save kstate_folio_restore kvcalloc kzalloc kfree kvfree memcpy

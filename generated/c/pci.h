@@ -238,7 +238,7 @@ static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struc
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	size_t ks_at0 = 0;
+	size_t ks_at[1] = { 0 };
 	(void)st;
 	(void)version;
 
@@ -246,7 +246,7 @@ static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struc
 	if (ret)
 		return ret;
 	obj->max_nr_devices = (u32)ks_v;
-	ks_at0 = c->pos;
+	ks_at[0] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -255,7 +255,7 @@ static inline int pci_ks_get_payload(struct ks_cursor *c, int32_t version, struc
 	obj->nr_devices = (u32)ks_v;
 	ks_n = (size_t)obj->nr_devices;
 	if (ks_n > ks_left(c) / 8)
-		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[0], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->devices = NULL;
 	if (ks_n) {
 		obj->devices = ks_arena_take(arena, ks_n, sizeof(*obj->devices),

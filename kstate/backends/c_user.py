@@ -339,7 +339,7 @@ def state_get(st: m.State, rest_names: dict) -> list[str]:
     count_at: dict[str, str] = {}
     for mb in st.members:
         if not mb.is_bits and isinstance(mb.shape, m.Counted):
-            count_at.setdefault(mb.shape.count, f"ks_at{len(count_at)}")
+            count_at.setdefault(mb.shape.count, f"ks_at[{len(count_at)}]")
     body = []
     for mb in st.members:
         if not present_anywhere(mb, st):
@@ -354,7 +354,7 @@ def state_get(st: m.State, rest_names: dict) -> list[str]:
             code += get_field(mb, "obj->", count_lv, rest_lv, at)
         cond = None if mb.is_bits else version_cond(mb, st)
         body += code if cond is None else [f"if ({cond}) {{", *_indent(code), "}"]
-    decls = LOCALS + [f"size_t {v} = 0;" for v in count_at.values()]
+    decls = LOCALS + ([f"size_t ks_at[{len(count_at)}] = {{ 0 }};"] if count_at else [])
     return function_body(["c", "obj", "st", "arena", "version"], decls, body + ["return KS_OK;"])
 
 

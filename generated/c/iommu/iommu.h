@@ -1025,7 +1025,7 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	size_t ks_at0 = 0;
+	size_t ks_at[1] = { 0 };
 	(void)st;
 
 	ret = iommu_hdr_ser_ks_get(c, &obj->hdr);
@@ -1075,7 +1075,7 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 		}
 	}
 	if (version >= 2) {
-		ks_at0 = c->pos;
+		ks_at[0] = c->pos;
 		ret = ks_get_uint(c, 1, &ks_v);
 		if (ret)
 			return ret;
@@ -1086,7 +1086,7 @@ static inline int iommu_hw_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	if (version >= 2) {
 		ks_n = (size_t)obj->nr_ctx_bytes;
 		if (ks_n > ks_left(c) / 1)
-			return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
+			return ks_fail(c, ks_at[0], KS_ERR_COUNT_OUT_OF_RANGE);
 		obj->ctx_bitmap = NULL;
 		if (ks_n) {
 			obj->ctx_bitmap = ks_arena_take(arena, ks_n, sizeof(*obj->ctx_bitmap),
@@ -1635,9 +1635,7 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	size_t ks_at0 = 0;
-	size_t ks_at1 = 0;
-	size_t ks_at2 = 0;
+	size_t ks_at[3] = { 0 };
 	(void)version;
 
 	ret = ks_get_uint(c, 4, &ks_v);
@@ -1646,7 +1644,7 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 	if (ks_v != 0x494f4d55ULL)
 		return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 	obj->magic = (u32)ks_v;
-	ks_at0 = c->pos;
+	ks_at[0] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -1655,7 +1653,7 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 	obj->nr_units = (u32)ks_v;
 	ks_n = (size_t)obj->nr_units;
 	if (ks_n > ks_left(c) / 20)
-		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[0], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->units = NULL;
 	if (ks_n) {
 		obj->units = ks_arena_alloc(arena, ks_n, sizeof(*obj->units),
@@ -1668,7 +1666,7 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 		if (ret)
 			return ret;
 	}
-	ks_at1 = c->pos;
+	ks_at[1] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -1677,7 +1675,7 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 	obj->nr_domains = (u32)ks_v;
 	ks_n = (size_t)obj->nr_domains;
 	if (ks_n > ks_left(c) / 20)
-		return ks_fail(c, ks_at1, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[1], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->domains = NULL;
 	if (ks_n) {
 		obj->domains = ks_arena_alloc(arena, ks_n, sizeof(*obj->domains),
@@ -1690,7 +1688,7 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 		if (ret)
 			return ret;
 	}
-	ks_at2 = c->pos;
+	ks_at[2] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -1699,7 +1697,7 @@ static inline int iommu_flb_ser_ks_get_payload(struct ks_cursor *c, int32_t vers
 	obj->nr_devices = (u32)ks_v;
 	ks_n = (size_t)obj->nr_devices;
 	if (ks_n > ks_left(c) / 20)
-		return ks_fail(c, ks_at2, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[2], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->devices = NULL;
 	if (ks_n) {
 		obj->devices = ks_arena_alloc(arena, ks_n, sizeof(*obj->devices),

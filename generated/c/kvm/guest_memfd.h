@@ -397,7 +397,7 @@ static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	size_t ks_at0 = 0;
+	size_t ks_at[1] = { 0 };
 
 	ret = ks_get_uint(c, 8, &ks_v);
 	if (ret)
@@ -411,7 +411,7 @@ static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	if (ret)
 		return ret;
 	obj->vm_instance = (u32)ks_v;
-	ks_at0 = c->pos;
+	ks_at[0] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -420,7 +420,7 @@ static inline int kvm_gmem_ser_ks_get_payload(struct ks_cursor *c, int32_t versi
 	obj->nr_folios = (u32)ks_v;
 	ks_n = (size_t)obj->nr_folios;
 	if (ks_n > ks_left(c) / 16)
-		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[0], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->folios = NULL;
 	if (ks_n) {
 		obj->folios = ks_arena_take(arena, ks_n, sizeof(*obj->folios),

@@ -625,7 +625,7 @@ static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	size_t ks_at0 = 0;
+	size_t ks_at[1] = { 0 };
 	(void)st;
 	(void)version;
 
@@ -633,7 +633,7 @@ static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 	if (ret)
 		return ret;
 	obj->generation = (u64)ks_v;
-	ks_at0 = c->pos;
+	ks_at[0] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -642,7 +642,7 @@ static inline int kvm_memslots_ser_ks_get_payload(struct ks_cursor *c, int32_t v
 	obj->nr_slots = (u32)ks_v;
 	ks_n = (size_t)obj->nr_slots;
 	if (ks_n > ks_left(c) / 40)
-		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[0], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->slots = NULL;
 	if (ks_n) {
 		obj->slots = ks_arena_take(arena, ks_n, sizeof(*obj->slots),
@@ -794,11 +794,11 @@ static inline int kvm_mem_attrs_ser_ks_get_payload(struct ks_cursor *c, int32_t 
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	size_t ks_at0 = 0;
+	size_t ks_at[1] = { 0 };
 	(void)st;
 	(void)version;
 
-	ks_at0 = c->pos;
+	ks_at[0] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -807,7 +807,7 @@ static inline int kvm_mem_attrs_ser_ks_get_payload(struct ks_cursor *c, int32_t 
 	obj->nr_ranges = (u32)ks_v;
 	ks_n = (size_t)obj->nr_ranges;
 	if (ks_n > ks_left(c) / 24)
-		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[0], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->ranges = NULL;
 	if (ks_n) {
 		obj->ranges = ks_arena_take(arena, ks_n, sizeof(*obj->ranges),

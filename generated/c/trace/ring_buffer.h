@@ -861,7 +861,7 @@ static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t ve
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	size_t ks_at0 = 0;
+	size_t ks_at[1] = { 0 };
 	(void)st;
 
 	if (version < 2) {
@@ -888,7 +888,7 @@ static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t ve
 	if (ks_v < 0x1000ULL || ks_v > 0x100000ULL)
 		return ks_fail(c, c->pos - 4, KS_ERR_BAD_VALUE);
 	obj->subbuf_size = (u32)ks_v;
-	ks_at0 = c->pos;
+	ks_at[0] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -909,7 +909,7 @@ static inline int rb_cpu_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t ve
 	}
 	ks_n = (size_t)obj->nr_subbufs;
 	if (ks_n > ks_left(c) / 4)
-		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[0], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->buffers = NULL;
 	if (ks_n) {
 		obj->buffers = ks_arena_take(arena, ks_n, sizeof(*obj->buffers),
@@ -1096,7 +1096,7 @@ static inline int rb_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t versio
 	u64 ks_v = 0;
 	size_t ks_i = 0;
 	size_t ks_n = 0;
-	size_t ks_at0 = 0;
+	size_t ks_at[1] = { 0 };
 
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
@@ -1119,7 +1119,7 @@ static inline int rb_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t versio
 			return ret;
 		obj->buffers_offset = (u64)ks_v;
 	}
-	ks_at0 = c->pos;
+	ks_at[0] = c->pos;
 	ret = ks_get_uint(c, 4, &ks_v);
 	if (ret)
 		return ret;
@@ -1128,7 +1128,7 @@ static inline int rb_meta_ser_ks_get_payload(struct ks_cursor *c, int32_t versio
 	obj->nr_cpus = (u32)ks_v;
 	ks_n = (size_t)obj->nr_cpus;
 	if (ks_n > ks_left(c) / 20)
-		return ks_fail(c, ks_at0, KS_ERR_COUNT_OUT_OF_RANGE);
+		return ks_fail(c, ks_at[0], KS_ERR_COUNT_OUT_OF_RANGE);
 	obj->cpus = NULL;
 	if (ks_n) {
 		obj->cpus = ks_arena_alloc(arena, ks_n, sizeof(*obj->cpus),
