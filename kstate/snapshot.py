@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 
-from . import model as m
+from . import jsontext, model as m
 from .errors import Diagnostic, SchemaError, Span
 from .limits import MAX_SNAPSHOT_BYTES
 
@@ -26,8 +26,15 @@ FORMAT_VERSION = 1
 # --- writing -----------------------------------------------------------------
 
 
-def _pos(span: Span | None) -> dict | None:
-    return None if span is None else {"file": span.file, "line": span.line, "column": span.column}
+def _positions(names: dict[str, str]):
+    """The writer of source positions, each file named relative to the schema
+    root (as ``files[].path``), never as the working directory sees it: the
+    snapshot is the same file whatever folder ``kstate compile`` ran in."""
+    def pos(span: Span | None) -> dict | None:
+        if span is None:
+            return None
+        return {"file": names.get(span.file, span.file), "line": span.line, "column": span.column}
+    return pos
 
 
 def _type_json(t: m.ValueType) -> dict:
@@ -56,14 +63,14 @@ def _shape_json(shape: m.Shape | None) -> dict | None:
     return {"kind": "rest"}
 
 
-def _member_json(mb: m.Member) -> dict:
+def _member_json(mb: m.Member, pos) -> dict:
     if mb.is_bits:
         return {
             "bits": mb.type.name,
             "fields": [{"name": b.name, "width": b.width, "offset": b.offset, "c_name": b.c_name,
-                        "doc": b.doc, **_pos(b.span)} for b in mb.fields],
+                        "doc": b.doc, **pos(b.span)} for b in mb.fields],
             "doc": mb.doc,
-            **_pos(mb.span),
+            **pos(mb.span),
         }
     return {
         "name": mb.name,
@@ -82,7 +89,7 @@ def _member_json(mb: m.Member) -> dict:
         "range": list(mb.range) if mb.range else None,
         "custom": {"save": mb.custom[0], "restore": mb.custom[1]} if mb.custom else None,
         "doc": mb.doc,
-        **_pos(mb.span),
+        **pos(mb.span),
     }
 
 
@@ -99,22 +106,11 @@ def _layout_size(layout) -> int | None:
     return total
 
 
-def _root_relative(node, names: dict[str, str]):
-    """Every source position's file named relative to the schema root (as
-    ``files[].path``), never as the working directory sees it: the snapshot
-    is the same file whatever folder ``kstate compile`` ran in."""
-    if isinstance(node, dict):
-        return {k: (names.get(v, v) if k == "file" and isinstance(v, str) else _root_relative(v, names))
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_root_relative(v, names) for v in node]
-    return node
-
-
 _BIDI = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def to_json(ss: m.SchemaSet) -> str:
+    pos = _positions({f.display: f.path for f in ss.files})
     doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -122,34 +118,36 @@ def to_json(ss: m.SchemaSet) -> str:
                    "items": [{"kind": i.item_kind, "name": i.name} for i in f.items]}
                   for f in ss.files],
         "constants": [{"name": c.name, "value": c.value, "expr": c.expr_text, "doc": c.doc,
-                       **_pos(c.span)} for c in _by_name(ss.consts)],
-        "enums": [{"name": e.name, "kind": e.kind, "type": e.base.name, "doc": e.doc, **_pos(e.span),
+                       **pos(c.span)} for c in _by_name(ss.consts)],
+        "enums": [{"name": e.name, "kind": e.kind, "type": e.base.name, "doc": e.doc, **pos(e.span),
                    "values": [{"name": v.name, "value": v.value, "c_name": v.c_name, "doc": v.doc,
-                               **_pos(v.span)} for v in e.values]}
+                               **pos(v.span)} for v in e.values]}
                   for e in _by_name(ss.enums)],
-        "structs": [{"name": st.name, "c_name": st.c_name, "size": st.size, "doc": st.doc, **_pos(st.span),
-                     "members": [_member_json(mb) for mb in st.members]}
+        "structs": [{"name": st.name, "c_name": st.c_name, "size": st.size, "doc": st.doc, **pos(st.span),
+                     "members": [_member_json(mb, pos) for mb in st.members]}
                     for st in _by_name(ss.structs)],
         "states": [{
             "name": st.name, "id": st.id, "version": st.version, "min_version": st.min_version,
             "c_name": st.c_name, "parent": st.parent.name if st.parent else None, "doc": st.doc,
-            **_pos(st.span),
-            "id_position": _pos(st.id_span), "version_position": _pos(st.version_span),
-            "min_version_position": _pos(st.min_version_span),
-            "members": [_member_json(mb) for mb in st.members],
+            **pos(st.span),
+            "id_position": pos(st.id_span), "version_position": pos(st.version_span),
+            "min_version_position": pos(st.min_version_span),
+            "members": [_member_json(mb, pos) for mb in st.members],
             "subsections": [{"name": sub.name, "id": sub.state.id if sub.state else None,
-                             "since": sub.since, "doc": sub.doc, **_pos(sub.span)}
+                             "since": sub.since, "doc": sub.doc, **pos(sub.span)}
                             for sub in st.subsections],
             "layouts": [{"version": v, "fields": _layout_names(st.layouts[v]),
                          "size": _layout_size(st.layouts[v])} for v in st.versions],
         } for st in _by_name(ss.states)],
-        "retired": [{"name": r.name, "id": r.id, "reason": r.reason, "doc": r.doc, **_pos(r.span)}
+        "retired": [{"name": r.name, "id": r.id, "reason": r.reason, "doc": r.doc, **pos(r.span)}
                     for r in _by_name(ss.retired)],
     }
-    doc = _root_relative(doc, {f.display: f.path for f in ss.files})
     # control and bidi characters as \uXXXX escapes: the same text when read
-    # back, but inert in an editor or a terminal (json.dumps escapes only C0)
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    # back, but inert in an editor or a terminal (json.dumps escapes only C0);
+    # all of them but DEL are outside ASCII, which most snapshots never leave
+    text = jsontext.dumps(doc)
+    if text.isascii() and "\x7f" not in text:
+        return text + "\n"
     return _BIDI.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + "\n"
 
 

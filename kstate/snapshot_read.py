@@ -671,11 +671,13 @@ class _Syntax:
 
 
 def _agree(doc: dict, ss: m.SchemaSet, r: _Shape) -> None:
-    from .snapshot import _layout_names, _layout_size, _member_json
+    from .snapshot import _layout_names, _layout_size, _member_json, _positions
+
+    pos = _positions({})
 
     def members(stored: list, built, path: str) -> None:
         for i, (md, mb) in enumerate(zip(stored, built)):
-            want = _member_json(mb)
+            want = _member_json(mb, pos)
             for key in ("wire", "size", "c_name", "type"):
                 if key in md and md[key] != want.get(key, md[key]):
                     r.error(f"{path}[{i}].{key}", f"expected {_show_value(want[key])} (what the members "
