@@ -19,6 +19,7 @@ Then ``_assemble`` puts what was built into the ``SchemaSet``.
 
 from __future__ import annotations
 
+from . import collector
 from . import model as m
 from . import syntax as s
 from .errors import SchemaError, SourceMap
@@ -29,6 +30,7 @@ from .passes.context import Context
 PASSES = (declare, constants, enums, nesting, structs, states, retired, set_rules, c_names)
 
 
+@collector.paused()
 def build(sources: list[SourceFile], source_map: SourceMap) -> m.SchemaSet:
     ctx = Context(sources)
     for p in PASSES:

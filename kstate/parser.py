@@ -11,16 +11,15 @@ spans come from the tokens instead of lark's ``propagate_positions``.
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
-from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
+from . import collector
 from . import syntax as s
 from .errors import Diagnostic, SchemaError, Span
 from .expr import MAX_INT_BITS
@@ -431,7 +430,9 @@ def _attach_docs(text: str, docs: list[Token], nodes: list[tuple[int, object]]) 
 
 def parse(text: str, path: str, display: str) -> s.SyntaxFile:
     lark, builder = _lark()
-    with _LOCK, _collector_paused():
+    # the collector's passes over the tokens and nodes the parse keeps cost
+    # about a fifth of it
+    with _LOCK, collector.paused():
         builder.p = state = _Parse(display)
         try:
             items = lark.parse(text)
@@ -462,22 +463,6 @@ class _TooDeep(Exception):
         super().__init__(message)
         self.tok = tok
         self.message = message
-
-
-@contextmanager
-def _collector_paused():
-    """The cyclic garbage collector off while one file is parsed.  A parse
-    allocates many objects that all outlive it (tokens, nodes, spans) and
-    little garbage with cycles; the collector's passes over the survivors
-    while the parse runs cost about a fifth of it (tools/bench_compile.py).
-    What garbage there is is collected once the collector is back on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _LOCK = threading.Lock()  # one parse at a time: the Lark instance and its callbacks are shared

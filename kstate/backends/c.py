@@ -10,6 +10,7 @@ header shares.  See docs/c-backend.md.
 
 from __future__ import annotations
 
+from .. import collector
 from .. import model as m
 from ..errors import ERROR, Diagnostic, SchemaError, UsageError
 from ..templating import render as render_template
@@ -46,6 +47,7 @@ def _kernel_only_in_structs(schema_set: m.SchemaSet) -> list[Diagnostic]:
     return out
 
 
+@collector.paused()
 def render(schema_set: m.SchemaSet) -> dict[str, str]:
     refused = _kernel_only_in_structs(schema_set)
     if refused:

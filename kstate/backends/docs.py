@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .. import collector
 from .. import model as m
 from ..templating import render as render_template
 
@@ -133,6 +134,7 @@ def _item_view(item) -> dict:
             "reason": paragraph(item.reason)}
 
 
+@collector.paused()
 def render(schema_set: m.SchemaSet) -> dict[str, str]:
     out = {}
     for f in schema_set.files:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import collector
 from .. import model as m
 from ..snapshot import to_json
 
@@ -9,5 +10,6 @@ LANG = "json"
 OWNS = "kstate-snapshot.json"
 
 
+@collector.paused()
 def render(schema_set: m.SchemaSet) -> dict[str, str]:
     return {OWNS: to_json(schema_set)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from .. import collector
 from .. import model as m
 from ..codec.construct_source import render as construct_source
 from ..codec.describe import describe_file, member_of
@@ -91,6 +92,7 @@ def module_name(sf: m.SchemaFile) -> str:
     return sf.stem.replace("/", ".")
 
 
+@collector.paused()
 def render(schema_set: m.SchemaSet) -> dict[str, str]:
     out: dict[str, str] = {}
     folders: set[str] = set()
