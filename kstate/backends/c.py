@@ -14,7 +14,7 @@ from .. import collector
 from .. import model as m
 from ..errors import ERROR, Diagnostic, SchemaError, UsageError
 from ..templating import render as render_template
-from .c_view import RT_HEADER, file_view, header_path
+from .c_view import RT_HEADER, code_states, file_view, header_path
 
 LANG = "c"
 OWNS = "c"
@@ -53,9 +53,10 @@ def render(schema_set: m.SchemaSet) -> dict[str, str]:
     if refused:
         raise SchemaError(refused, schema_set.sources)
     out = {f"c/{RT_HEADER}": render_template("c/kstate_rt.h.j2")}
+    code = code_states(schema_set)
     for sf in schema_set.files:
         if header_path(sf) in out:
             raise UsageError(f"{sf.display}: the C header {header_path(sf)} would replace the C runtime "
                              "header of the same name; rename the schema file")
-        out[header_path(sf)] = render_template("c/header.h.j2", **file_view(schema_set, sf))
+        out[header_path(sf)] = render_template("c/header.h.j2", **file_view(schema_set, sf, code[sf]))
     return out

@@ -186,7 +186,18 @@ def _type_deps(members) -> list:
     return out
 
 
-def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
+def code_states(ss: m.SchemaSet) -> dict[m.SchemaFile, list[m.State]]:
+    """Each file's states whose code its header holds, in the set's order: a
+    subsection's code takes its parent's struct, so it lives with the parent."""
+    out: dict[m.SchemaFile, list[m.State]] = {f: [] for f in ss.files}
+    for f in ss.files:
+        for st in f.items_of(m.State):
+            out.setdefault((st.parent or st).file, []).append(st)
+    return out
+
+
+def file_view(ss: m.SchemaSet, sf: m.SchemaFile, code_states: list[m.State]) -> dict:
+    """The view of ``sf``'s header; ``code_states``: ``code_states(ss)[sf]``."""
     here = posixpath.dirname(sf.stem)
     includes = [posixpath.relpath(RT_HEADER, here or ".")]
     for imp in sf.imports:
@@ -245,8 +256,6 @@ def file_view(ss: m.SchemaSet, sf: m.SchemaFile) -> dict:
         deps = _type_deps(st.members)
         return deps + [s.state for s in st.subsections if s.state is not None]
 
-    # a subsection's code takes its parent's struct: it lives with the parent
-    code_states = [st for f in ss.files for st in f.items_of(m.State) if (st.parent or st).file is sf]
     ordered_states = _topo(code_states, fn_deps)
     for st in code_states:
         if st.name not in ctx_names:  # a subsection declared in another file than its parent
