@@ -22,7 +22,15 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["lines"] = lines
     return env
+
+
+def lines(items: list[str], indent: str = "") -> str:
+    """``{{ body | lines("\\t") }}``: each line on its own line after
+    ``indent``, an empty line empty (no trailing whitespace).  The same text as
+    a ``{% for %}`` over the lines, without a fragment per line."""
+    return "".join(f"{indent}{line}\n" if line else "\n" for line in items)
 
 
 def render(template: str, **context) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .. import model as m
 from ..names import c_file_ident
 from . import c_kernel, c_user
-from .c_types import KERNEL, USER, comment, declarator, defuse, fits, literal, uint_type, wrap_c, wrap_lines
+from .c_types import KERNEL, LINE_LIMIT, USER, comment, declarator, defuse, fits, literal, uint_type, wrap_c, wrap_lines
 
 RT_HEADER = "kstate_rt.h"
 
@@ -102,7 +102,8 @@ def kernel_style(body: list[str]) -> list[str]:
         i += 1
     wrapped = []
     for line in done:
-        if fits("\t" + line):
+        # fits("\t" + line), its quick test inline: a tab is at most 8 columns
+        if len(line) + 8 + 7 * line.count("\t") <= LINE_LIMIT or fits("\t" + line):
             wrapped.append(line)
         else:
             wrapped += [w[1:] for w in wrap_c("\t" + line)]
