@@ -182,7 +182,14 @@ def wrap_c(line: str, limit: int = LINE_LIMIT, continued: bool = False) -> list[
 
 
 def wrap_lines(lines: list[str]) -> list[str]:
-    return [w for line in lines for part in line.split("\n") for w in wrap_c(part)]
+    out: list[str] = []
+    for line in lines:
+        for part in line.split("\n"):
+            if len(part) + 7 * part.count("\t") <= LINE_LIMIT:  # fits(part)'s quick test, inline
+                out.append(part)
+            else:
+                out += wrap_c(part)
+    return out
 
 
 def c_string(text: str) -> str:
