@@ -31,10 +31,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import tomltext
 from .errors import Diagnostic, SchemaError, SourceMap, Span
 from .readfile import FileRefused, read_regular
 
@@ -164,13 +164,9 @@ def load(path: Path) -> Config:
     smap = SourceMap()
     smap.add(shown, text)
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        msg = str(err)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        where = (int(m.group(1)), int(m.group(2))) if m else None
-        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", msg)
-        raise _error(shown, where, f"not valid TOML: {msg}", smap) from None
+        doc = tomltext.loads(text)
+    except tomltext.TomlError as err:
+        raise _error(shown, err.pos, err.message, smap) from None
     tables, keys = _positions(text)
     diags: list[Diagnostic] = []
     values: dict = {}

@@ -199,6 +199,18 @@ def test_misspelt_rule_in_a_waiver_suggests_the_rule(capsys, tmp_path):
     ]
 
 
+def test_a_waiver_file_that_is_not_toml_is_refused_at_the_parse_error(capsys, tmp_path):
+    w = write(tmp_path / "w.toml", '[[waiver]]\nrule = "FIELD_DROPPED\nstate = "dev"\n')
+    code, out, err = kcheck(capsys, *pair("FIELD_DROPPED"), "--waivers", w)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        "w.toml:2:22: error[BAD_WAIVER]: not valid TOML: Illegal character '\\n'",
+        '    rule = "FIELD_DROPPED',
+        "                         ^",
+        "kstate: 1 error, 0 warnings",
+    ]
+
+
 def test_every_waiver_error_is_reported(capsys, tmp_path):
     w = write(tmp_path / "w.toml", '[[waiver]]\nrule = "FIELD_DROPPED"\nstate = "dev"\nreason = ""\n'
                                    'directon = "update"\n\n[[waiver]]\nrule = "WAIVER_UNUSED"\nstate = "*"\n'

@@ -21,10 +21,10 @@ one of them reported.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 
+from .. import tomltext
 from ..errors import Diagnostic, SchemaError, SourceMap, Span
 from ..readfile import read_regular
 from ..suggest import did_you_mean
@@ -113,13 +113,9 @@ def load_waivers(path: str) -> list[Waiver]:
         raise SchemaError([error((line, 1), f"a waiver file is UTF-8 text; byte {err.start} is not")]) from None
     smap.add(path, text)
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        msg = str(err)
-        at = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", msg)
-        pos = (int(at.group(1)), int(at.group(2))) if at else None
-        raise SchemaError([error(pos, f"not valid TOML: {msg}")], smap) from None
+        doc = tomltext.loads(text)
+    except tomltext.TomlError as err:
+        raise SchemaError([error(err.pos, err.message)], smap) from None
     places = _Places.of(text)
     extra = sorted(set(doc) - {"waiver"})
     if extra:
